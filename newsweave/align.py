@@ -1,18 +1,17 @@
 """The align stage: what the sources say together, alone, or in conflict.
 
-First version:
-    * entities: mentions resolved across articles by normalised name, surname
-      and fuzzy spelling (rapidfuzz), never across two different full names;
-    * quotes: the same quote in several outlets (fuzzy text match) becomes one;
-    * figures: grouped by what they count, compared within their hedges;
-    * facts: sentences aligned across articles by embedding similarity;
-    * shared passages: word-for-word passages (see :mod:`newsweave.dedupe`).
+* entities: :mod:`newsweave.entities` (spelling variants, surnames, titles);
+* quotes: :mod:`newsweave.quotes`, speakers resolved to entities;
+* figures: :mod:`newsweave.figures`, grouped by meaning, judged within hedges;
+* facts: sentences aligned across articles by MiniLM similarity, helped by
+  shared entities and figures; a republished copy counts with its original;
+* sentence scores: how central and how widely supported each sentence is,
+  for the summarizer (not part of the output contract);
+* shared passages: word-for-word passages (see :mod:`newsweave.dedupe`).
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,255 +19,209 @@ import numpy as np
 
 from .dedupe import shared_passages
 from .embed import Embedder
-from .models import Article, ArticleAnalysis, EntityMention, Figure, Quote, Sentence
+from .entities import EntityIndex, key_tokens
+from .figures import align_figures
+from .models import Article, ArticleAnalysis, Sentence
+from .quotes import merge_quotes
 
-TITLES = {
-    "gen",
-    "general",
-    "maj",
-    "major",
-    "president",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "sen",
-    "senator",
-    "rep",
-    "gov",
-    "governor",
-    "prime",
-    "minister",
-    "secretary",
-    "ayatollah",
-    "supreme",
-    "leader",
-    "col",
-    "lt",
-    "capt",
-    "sir",
-    "lord",
-    "the",
-}
-
-
-def entity_key_tokens(name: str) -> list[str]:
-    """Tokens of a name without titles or possessives: "Maj Gen Qasem Soleimani's" -> [qasem, soleimani]."""
-    name = re.sub(r"['’]s\b", "", name)
-    toks = [t for t in re.split(r"\s+", name.strip()) if t]
-    while len(toks) > 1 and toks[0].lower().rstrip(".") in TITLES:
-        toks = toks[1:]
-    return [t.lower().strip(".,") for t in toks if t.strip(".,")]
-
-
-def _similar(a: str, b: str) -> bool:
-    from rapidfuzz.fuzz import ratio
-
-    return a == b or (len(a) > 3 and len(b) > 3 and ratio(a, b) >= 85)
-
-
-def resolve_entities(mentions: Sequence[EntityMention]) -> list[dict[str, Any]]:
-    """Group mentions into entities: full names first, then surnames and variants attach to them."""
-    groups: list[dict[str, Any]] = []
-    ordered = sorted(mentions, key=lambda m: -len(entity_key_tokens(m.text)))
-    for m in ordered:
-        toks = entity_key_tokens(m.text)
-        if not toks:
-            continue
-        home = None
-        for g in groups:
-            if g["type"] != m.label and not (m.label in {"GPE", "LOC", "NORP"} and g["type"] in {"GPE", "LOC"}):
-                continue
-            gt = g["tokens"]
-            same_name = len(toks) == len(gt) and all(_similar(a, b) for a, b in zip(toks, gt, strict=True))
-            surname = m.label == "PERSON" and len(toks) == 1 and len(gt) > 1 and _similar(toks[0], gt[-1])
-            if same_name or surname:
-                home = g
-            if home:
-                break
-        if home is None:
-            home = {"tokens": toks, "type": m.label, "mentions": []}
-            groups.append(home)
-        home["mentions"].append(m)
-    out = []
-    for g in groups:
-        names: dict[str, int] = defaultdict(int)
-        for m in g["mentions"]:
-            names[re.sub(r"['’]s$", "", m.text)] += 1
-        name = max(names, key=lambda n: (len(entity_key_tokens(n)), names[n], len(n)))
-        out.append(
-            {
-                "name": name,
-                "type": g["type"],
-                "aliases": sorted(n for n in names if n != name),
-                "articles": sorted({m.article for m in g["mentions"]}),
-                "mentions": len(g["mentions"]),
-            }
-        )
-    out.sort(key=lambda e: (-len(e["articles"]), -e["mentions"], e["name"]))
-    return out
-
-
-def merge_quotes(quotes: Sequence[Quote], texts: dict[str, str]) -> list[dict[str, Any]]:
-    """One entry per distinct quote; a quote repeated (even trimmed) across outlets is merged."""
-    from rapidfuzz.fuzz import partial_ratio
-
-    merged: list[dict[str, Any]] = []
-    for q in sorted(quotes, key=lambda q: -len(q.text)):
-        norm = " ".join(re.findall(r"\w+", q.text.lower()))
-        home = None
-        for g in merged:
-            if partial_ratio(norm, g["_norm"]) >= 88:
-                home = g
-                break
-        if home is None:
-            home = {"speaker": q.speaker, "text": q.text, "mentions": [], "_norm": norm}
-            merged.append(home)
-        if home["speaker"] is None and q.speaker:
-            home["speaker"] = q.speaker
-        home["mentions"].append(
-            {"article": q.article, "text": q.text, "start": q.start, "end": q.end, "speaker": q.speaker}
-        )
-    for g in merged:
-        g.pop("_norm")
-        g["articles"] = sorted({m["article"] for m in g["mentions"]})
-        g["variants"] = sorted({m["text"] for m in g["mentions"]} - {g["text"]})
-    merged.sort(key=lambda g: (-len(g["articles"]), -len(g["text"])))
-    return merged
-
-
-_SYNONYMS = {
-    "soldiers": "troops",
-    "soldier": "troops",
-    "troop": "troops",
-    "people": "people",
-    "persons": "people",
-    "dead": "deaths",
-    "killed": "deaths",
-}
-
-
-def _bounds(f: Figure) -> tuple[float, float]:
-    v = f.value
-    if f.approximate:
-        return v / 10, v * 10
-    h = f.hedge or ""
-    if h in {"more than", "over", "at least"}:
-        return v, v * 1.5
-    if h in {"less than", "fewer than", "under", "at most", "up to"}:
-        return v * 0.5, v
-    if h in {"almost", "nearly", "close to"}:
-        return v * 0.9, v
-    if h:
-        return v * 0.9, v * 1.1
-    return v * 0.98, v * 1.02
-
-
-def align_figures(figures: Sequence[Figure]) -> list[dict[str, Any]]:
-    """Figures grouped by what they count; agree/conflict by overlap of their hedged ranges."""
-    by_what: dict[str, list[Figure]] = defaultdict(list)
-    for f in figures:
-        if f.counted:
-            by_what[_SYNONYMS.get(f.counted, f.counted)].append(f)
-    out: list[dict[str, Any]] = []
-    for what, fs in by_what.items():
-        arts = {f.article for f in fs}
-        if len(arts) < 2:
-            status = "single-source"
-        else:
-            ranges = [_bounds(f) for f in fs if not f.approximate] or [_bounds(f) for f in fs]
-            lo, hi = max(r[0] for r in ranges), min(r[1] for r in ranges)
-            status = "agree" if lo <= hi else "conflict"
-        out.append(
-            {
-                "what": what,
-                "status": status,
-                "mentions": [
-                    {
-                        "article": f.article,
-                        "value": f.value,
-                        "unit": f.unit,
-                        "hedge": f.hedge,
-                        "text": f.text,
-                        "start": f.start,
-                        "end": f.end,
-                    }
-                    for f in fs
-                ],
-            }
-        )
-    out.sort(key=lambda g: (-len({m["article"] for m in g["mentions"]}), g["what"]))
-    return out
+#: Facts: two sentences of different articles say the same thing at this score.
+FACT_THRESHOLD = 0.68
+#: Each shared entity or aligned figure adds this much to the cosine.
+SHARED_BONUS = 0.03
+#: A summary sentence cites another article when one of its sentences is this close.
+CITE_THRESHOLD = 0.62
+MIN_FACT_WORDS = 5
 
 
 class SimilarityAligner:
-    """Aligns sentences across articles by embedding cosine similarity."""
+    """Aligns one story's articles; see the module docstring.
 
-    def __init__(self, embedder: Embedder, threshold: float = 0.72) -> None:
+    Args:
+        embedder: Sentence embedder (the registry passes MiniLM ONNX).
+        threshold: Score at which two sentences state the same fact.
+        cite_threshold: Similarity at which an article supports a sentence.
+    """
+
+    def __init__(self, embedder: Embedder, threshold: float = FACT_THRESHOLD, cite_threshold: float = CITE_THRESHOLD):
         self.embedder = embedder
         self.threshold = threshold
+        self.cite_threshold = cite_threshold
 
     def align(
         self, articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], copies: dict[str, str]
     ) -> dict[str, list[dict[str, Any]]]:
-        texts = {a.id: a.text for a in articles}
+        index = EntityIndex([e for an in analyses for e in an.entities])
+        sent_by_key = {(s.article, s.index): s for an in analyses for s in an.sentences}
+        figures = align_figures([f for an in analyses for f in an.figures], sent_by_key, self.embedder)
+        speaker_of = {
+            (q.article, q.speaker): name
+            for an in analyses
+            for q in an.quotes
+            if q.speaker and (name := index.lookup(q.speaker))
+        }
+        sents = [s for an in analyses for s in an.sentences]
+        vecs = self.embedder.embed([s.text for s in sents]) if sents else np.zeros((0, 1), dtype=np.float32)
+        titles = [a.title for a in articles if a.title]
+        tvecs = self.embedder.embed(titles) if titles else None
+        roots = {a.id: root_of(a.id, copies) for a in articles}
         return {
-            "facts": self.facts(analyses, copies),
-            "figures": align_figures([f for an in analyses for f in an.figures]),
-            "quotes": merge_quotes([q for an in analyses for q in an.quotes], texts),
-            "entities": resolve_entities([e for an in analyses for e in an.entities]),
+            "facts": self.facts(sents, vecs, analyses, figures, index, roots),
+            "figures": figures,
+            "quotes": merge_quotes([q for an in analyses for q in an.quotes], speaker_of),
+            "entities": index.entities(),
             "shared_passages": shared_passages(articles),
+            "sentences": sentence_scores(sents, vecs, tvecs, roots, self.cite_threshold),
         }
 
-    def facts(self, analyses: Sequence[ArticleAnalysis], copies: dict[str, str]) -> list[dict[str, Any]]:
-        sents: list[Sentence] = [s for an in analyses for s in an.sentences if len(s.text.split()) >= 5]
-        if not sents:
+    def facts(
+        self,
+        sents: Sequence[Sentence],
+        vecs: np.ndarray,
+        analyses: Sequence[ArticleAnalysis],
+        figures: Sequence[dict[str, Any]],
+        index: EntityIndex,
+        roots: dict[str, str],
+    ) -> list[dict[str, Any]]:
+        """Group sentences that state the same thing in different articles; label each group."""
+        keep = [i for i, s in enumerate(sents) if len(s.text.split()) >= MIN_FACT_WORDS]
+        if not keep:
             return []
-        vecs = self.embedder.embed([s.text for s in sents])
-        sims = vecs @ vecs.T
-        figures = {(f.article, f.sentence): f for an in analyses for f in an.figures if f.counted}
-        used: set[int] = set()
-        facts: list[dict[str, Any]] = []
-        for i, s in enumerate(sents):
-            if i in used:
+        ents = _sentence_entities(analyses)
+        fig_group = {
+            (m["article"], m["start"]): (gi, g["status"]) for gi, g in enumerate(figures) for m in g["mentions"]
+        }
+        sent_figs = _sentence_figures(analyses, fig_group)
+        sub = vecs[keep]
+        sims = sub @ sub.T
+        pairs: list[tuple[float, int, int]] = []
+        for a in range(len(keep)):
+            for b in range(a + 1, len(keep)):
+                sa, sb = sents[keep[a]], sents[keep[b]]
+                if sa.article == sb.article:
+                    continue
+                shared = len(ents.get((sa.article, sa.index), set()) & ents.get((sb.article, sb.index), set()))
+                shared_figs = {g for g, _ in sent_figs.get((sa.article, sa.index), [])} & {
+                    g for g, _ in sent_figs.get((sb.article, sb.index), [])
+                }
+                score = float(sims[a, b]) + SHARED_BONUS * (min(shared, 3) + len(shared_figs))
+                if score >= self.threshold:
+                    pairs.append((score, a, b))
+        groups: dict[int, list[int]] = {i: [i] for i in range(len(keep))}
+        owner = list(range(len(keep)))
+        for _, a, b in sorted(pairs, reverse=True):
+            ga, gb = owner[a], owner[b]
+            if ga == gb or {sents[keep[k]].article for k in groups[ga]} & {sents[keep[k]].article for k in groups[gb]}:
                 continue
-            group = [i]
-            for j in np.argsort(-sims[i]):
-                j = int(j)
-                if j == i or j in used or sims[i, j] < self.threshold:
-                    continue
-                if sents[j].article in {sents[k].article for k in group}:
-                    continue
-                group.append(j)
-            used.update(group)
-            articles = {sents[k].article for k in group}
-            independent = {copies.get(a, a) for a in articles}
+            for k in groups[gb]:
+                owner[k] = ga
+            groups[ga].extend(groups.pop(gb))
+        out: list[dict[str, Any]] = []
+        for members in groups.values():
+            group = sorted((sents[keep[k]] for k in members), key=lambda s: (s.article not in roots.values(), s.index))
+            articles = {s.article for s in group}
+            independent = {roots.get(a, a) for a in articles}
             status = "corroborated" if len(independent) >= 2 else "single-source"
-            figs = [
-                figures[(sents[k].article, sents[k].index)]
-                for k in group
-                if (sents[k].article, sents[k].index) in figures
+            statuses = [st for s in group for _, st in sent_figs.get((s.article, s.index), [])]
+            conflict_groups = [
+                g for s in group for g, st in sent_figs.get((s.article, s.index), []) if st == "conflict"
             ]
-            if len(figs) >= 2 and align_figures(figs) and any(g["status"] == "conflict" for g in align_figures(figs)):
+            if len(articles) >= 2 and "conflict" in statuses and len(conflict_groups) >= 2:
                 status = "conflicting"
-            facts.append(
+            out.append(
                 {
-                    "text": s.text.strip(),
+                    "text": group[0].text,
                     "status": status,
                     "evidence": [
-                        {
-                            "article": sents[k].article,
-                            "text": sents[k].text,
-                            "start": sents[k].start,
-                            "end": sents[k].end,
-                            "sentence": sents[k].index,
-                        }
-                        for k in group
+                        {"article": s.article, "text": s.text, "start": s.start, "end": s.end, "sentence": s.index}
+                        for s in group
                     ],
                     "sources": len(independent),
                     "wire_copy": len(independent) < len(articles),
                 }
             )
         order = {"conflicting": 0, "corroborated": 1, "single-source": 2}
-        facts.sort(key=lambda f: (order[f["status"]], -f["sources"]))
-        return facts
+        out.sort(key=lambda f: (order[f["status"]], -f["sources"], min(e["sentence"] for e in f["evidence"])))
+        return out
+
+
+def root_of(article_id: str, copies: dict[str, str]) -> str:
+    """The original an article republishes, following chains of copies."""
+    seen = {article_id}
+    while article_id in copies and copies[article_id] not in seen:
+        article_id = copies[article_id]
+        seen.add(article_id)
+    return article_id
+
+
+def _sentence_entities(analyses: Sequence[ArticleAnalysis]) -> dict[tuple[str, int], set[str]]:
+    out: dict[tuple[str, int], set[str]] = {}
+    for an in analyses:
+        for e in an.entities:
+            toks = key_tokens(e.text)
+            if toks:
+                out.setdefault((e.article, e.sentence), set()).add(toks[-1])
+    return out
+
+
+def _sentence_figures(
+    analyses: Sequence[ArticleAnalysis], fig_group: dict[tuple[str, int], tuple[int, str]]
+) -> dict[tuple[str, int], list[tuple[int, str]]]:
+    out: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for an in analyses:
+        for f in an.figures:
+            g = fig_group.get((f.article, f.start))
+            if g is not None:
+                out.setdefault((f.article, f.sentence), []).append(g)
+    return out
+
+
+def sentence_scores(
+    sents: Sequence[Sentence],
+    vecs: np.ndarray,
+    title_vecs: np.ndarray | None,
+    roots: dict[str, str],
+    cite_threshold: float = CITE_THRESHOLD,
+) -> list[dict[str, Any]]:
+    """Per sentence: position, centrality, cross-source support, headline similarity, supporting articles.
+
+    ``support`` is the mean, over the other independent sources, of the best
+    similarity to one of their sentences: what several outlets all say scores
+    high. ``citations`` lists the articles with a sentence at least
+    ``cite_threshold`` alike (always including the sentence's own article).
+    """
+    if not sents:
+        return []
+    arts = sorted({s.article for s in sents})
+    sims = vecs @ vecs.T
+    centroid = vecs.mean(axis=0)
+    norm = float(np.linalg.norm(centroid)) or 1.0
+    central = vecs @ (centroid / norm)
+    tsim = (vecs @ title_vecs.T).max(axis=1) if title_vecs is not None and len(title_vecs) else np.zeros(len(sents))
+    by_article = {a: [i for i, s in enumerate(sents) if s.article == a] for a in arts}
+    counts = {a: len(v) for a, v in by_article.items()}
+    out = []
+    for i, s in enumerate(sents):
+        best: dict[str, float] = {}
+        for a, idx in by_article.items():
+            if a == s.article:
+                continue
+            best[a] = float(sims[i, idx].max())
+        per_root: dict[str, float] = {}
+        for a, v in best.items():
+            r = roots.get(a, a)
+            if r == roots.get(s.article, s.article):
+                continue
+            per_root[r] = max(per_root.get(r, 0.0), v)
+        support = float(np.mean(list(per_root.values()))) if per_root else 0.0
+        out.append(
+            {
+                "article": s.article,
+                "sentence": s.index,
+                "position": s.index / max(counts[s.article] - 1, 1),
+                "centrality": float(central[i]),
+                "support": support,
+                "title_similarity": float(tsim[i]),
+                "citations": sorted({s.article} | {a for a, v in best.items() if v >= cite_threshold}),
+            }
+        )
+    return out

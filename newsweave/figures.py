@@ -1,0 +1,399 @@
+"""Figures: numbers with what they count, their hedge and unit, and their alignment across articles.
+
+Parsing is our own (regular expressions over the text, spaCy tokens for the
+counted noun): "almost 3,000 US troops", "$2bn", "1.2 million", "fifteen
+thousand", "thousands of soldiers". Ordinals ("82nd Airborne"), years and
+spaCy DATE/TIME spans are not figures, and "U.S." is never a unit.
+
+Alignment groups figures about the same thing across articles: the counted
+nouns must mean the same (embedding similarity of the nouns, so "troops" and
+"soldiers" meet without a hand-made synonym list) and the sentences around
+them must say the same kind of thing. Within a group, hedged ranges decide
+``agree`` or ``conflict``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .models import Figure, Sentence
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+    from .embed import Embedder
+
+#: Hedge words, longest first so "more than" wins over "more".
+HEDGES = sorted(
+    [
+        "more than",
+        "less than",
+        "fewer than",
+        "at least",
+        "at most",
+        "up to",
+        "as many as",
+        "as few as",
+        "nearly",
+        "almost",
+        "roughly",
+        "about",
+        "around",
+        "approximately",
+        "an estimated",
+        "estimated",
+        "some",
+        "over",
+        "under",
+        "close to",
+        "upwards of",
+        "just over",
+        "just under",
+    ],
+    key=len,
+    reverse=True,
+)
+_HEDGE_RE = re.compile(r"\b(" + "|".join(re.escape(h) for h in HEDGES) + r")\s+(?:the\s+)?$", re.I)
+
+_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SCALE = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "bn": 1e9,
+    "b": 1e9,
+    "m": 1e6,
+    "mn": 1e6,
+    "k": 1e3,
+    "tn": 1e12,
+}
+#: Plural magnitudes ("thousands of"): a rough central value, flagged approximate.
+_VAGUE = {"dozens": 36, "scores": 60, "hundreds": 300, "thousands": 3000, "millions": 3e6, "billions": 3e9}
+_CURRENCY = {"$": "USD", "us$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY"}
+
+_WORD_NUM = (
+    r"(?:(?:"
+    + "|".join(_TENS)
+    + r")(?:[- ](?:"
+    + "|".join(_UNITS)
+    + r"))?|"
+    + "|".join(_UNITS)
+    + r"|a dozen|a hundred)"
+)
+_FIGURE_RE = re.compile(
+    r"(?P<cur>US\$|\$|£|€|¥)?\s?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\b" + _WORD_NUM + r"\b)"
+    r"(?:(?:\s*|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|m|b|k)\b)?"
+    r"(?P<pct>\s?%|\s+per ?cent\b|\s+percent\b)?"
+    r"|\b(?P<vague>dozens|scores|hundreds|thousands|millions|billions)\s+of\b",
+    re.I,
+)
+_ORDINAL_TAIL = re.compile(r"(?:st|nd|rd|th)\b", re.I)
+#: Words between a number and its noun that qualify rather than name what is counted.
+_SKIP_WORDS = {"additional", "more", "extra", "other", "new", "further", "u.s.", "us", "american", "of"}
+
+
+def word_number(text: str) -> float | None:
+    """The value of a spelled-out number ("twenty-five", "a dozen"), or None."""
+    low = text.lower().replace("-", " ").strip()
+    if low == "a dozen":
+        return 12.0
+    if low == "a hundred":
+        return 100.0
+    total = 0.0
+    for w in low.split():
+        if w in _UNITS:
+            total += _UNITS[w]
+        elif w in _TENS:
+            total += _TENS[w]
+        else:
+            return None
+    return total
+
+
+def find_figures(text: str, article_id: str, doc: Doc, sent_of: Callable[[int], int]) -> list[Figure]:
+    """Every figure of one article: value (scale applied), unit, hedge and counted noun.
+
+    Args:
+        text: The article text (``doc`` was parsed from it).
+        article_id: Id stamped on each figure.
+        doc: The spaCy parse, for DATE/TIME/ORDINAL spans and the counted noun.
+        sent_of: Maps a character offset to its sentence index.
+    """
+    skip = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in {"DATE", "TIME", "ORDINAL"}]
+    out: list[Figure] = []
+    for m in _FIGURE_RE.finditer(text):
+        s, e = m.start(), m.end()
+        if m.group("vague"):
+            value, unit, approx = float(_VAGUE[m.group("vague").lower()]), None, True
+            e = m.start() + len(m.group("vague"))
+        else:
+            s = m.start("cur") if m.group("cur") else m.start("num")
+            parsed = _value(m)
+            if parsed is None:
+                continue
+            value, unit, e = parsed
+            approx = False
+            if _not_a_figure(text, m, s, e, skip):
+                continue
+        hm = _HEDGE_RE.search(text[max(0, s - 24) : s])
+        hedge = hm.group(1).lower() if hm else None
+        span_start = s - len(hm.group(0)) if hm else s
+        counted, end = counted_noun(doc, e)
+        if counted is None and unit is None and not approx:
+            continue  # a bare number ("the 1979 revolution" missed by NER, a score) says too little
+        out.append(
+            Figure(article_id, value, unit, hedge, counted, text[span_start:end], span_start, end, sent_of(s), approx)
+        )
+    return out
+
+
+def _value(m: re.Match[str]) -> tuple[float, str | None, int] | None:
+    raw = m.group("num")
+    num = word_number(raw) if raw[0].isalpha() else float(raw.replace(",", ""))
+    if num is None:
+        return None
+    e = m.end()
+    scale = (m.group("scale") or "").lower()
+    cur = (m.group("cur") or "").lower()
+    if scale in {"m", "b", "k", "bn", "mn", "tn"} and not cur:
+        # "5m" is a length, "82b" a code: bare letter scales only count after a currency sign.
+        scale = ""
+        e = m.end("num")
+    if scale:
+        num *= _SCALE[scale]
+    unit = _CURRENCY.get(cur) if cur else None
+    if m.group("pct"):
+        unit = "percent"
+        e = m.end("pct")
+    elif scale:
+        e = m.end("scale")
+    else:
+        e = m.end("num")
+    return num, unit, e
+
+
+def _not_a_figure(text: str, m: re.Match[str], s: int, e: int, skip: list[tuple[int, int]]) -> bool:
+    raw = m.group("num")
+    ns = m.start("num")
+    if s > 0 and (text[s - 1].isalnum() or text[s - 1] in "-/."):
+        return True  # part of a code or identifier ("F-35", "COVID-19", "v2.1")
+    if _ORDINAL_TAIL.match(text, m.end("num")):
+        return True  # "82nd Airborne"
+    if e < len(text) and text[e : e + 1].isalnum() and not m.group("pct"):
+        return True
+    if raw.lower() == "one" and text[e : e + 4] == " of ":
+        return True  # "one of the top officials"
+    if raw.isdigit() and len(raw) == 4 and 1800 <= int(raw) <= 2100 and not m.group("cur"):
+        return True  # a year
+    return any(a <= ns < b for a, b in skip)
+
+
+def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
+    """The noun a number counts ("3,000 additional Army troops" -> troops) and where it ends."""
+    span = doc.char_span(end_char, min(len(doc.text), end_char + 80), alignment_mode="expand")
+    if span is None:
+        return None, end_char
+    best: tuple[str, int] | None = None
+    for tok in span[:6]:
+        low = tok.text.lower()
+        if tok.is_punct and low not in {"-"}:
+            break
+        if tok.pos_ == "NOUN" and tok.is_alpha:
+            best = (normalise_noun(tok.text), tok.idx + len(tok.text))
+            nxt = tok.nbor(1) if tok.i + 1 < len(doc) else None
+            if not (nxt is not None and nxt.pos_ == "NOUN" and nxt.is_alpha):
+                return best
+            continue  # a compound ("Army troops"): the head comes last
+        if tok.pos_ == "PROPN" and tok.is_alpha and tok.ent_type_ in {"NORP", ""} and low not in _SKIP_WORDS:
+            nxt = tok.nbor(1) if tok.i + 1 < len(doc) else None
+            if nxt is None or nxt.pos_ not in {"NOUN", "PROPN"}:
+                return normalise_noun(tok.text), tok.idx + len(tok.text)
+            continue
+        if best is not None:
+            return best
+        if tok.pos_ in {"ADJ", "NUM", "ADV", "PROPN", "DET"} or low in _SKIP_WORDS or tok.text in {"U.S.", "US"}:
+            continue
+        break
+    return best if best else (None, end_char)
+
+
+def normalise_noun(word: str) -> str:
+    """A light singular form, so "troops"/"troop" and "people"/"persons" compare."""
+    w = word.lower()
+    irregular = {"people": "people", "persons": "people", "person": "people", "men": "man", "women": "woman"}
+    if w in irregular:
+        return irregular[w]
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("ches", "shes", "sses", "xes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def bounds(f: Figure) -> tuple[float, float]:
+    """The range of true values a figure allows, given its hedge ("almost 3,000" -> 2,700..3,000)."""
+    v = f.value
+    if f.approximate:
+        return v / 3, v * 3
+    h = f.hedge or ""
+    if h in {"more than", "over", "at least", "upwards of", "just over"}:
+        return v, v * 1.5
+    if h in {"less than", "fewer than", "under", "at most", "up to", "just under", "as many as"}:
+        return v * 0.5, v
+    if h in {"almost", "nearly", "close to"}:
+        return v * 0.9, v
+    if h:
+        return v * 0.85, v * 1.15
+    # Round numbers are themselves approximate ("3,000 troops" and "roughly 3000" agree).
+    return v * 0.97, v * 1.03
+
+
+def compatible(figs: Sequence[Figure]) -> bool:
+    """Whether all the figures' hedged ranges share a value."""
+    exact = [bounds(f) for f in figs if not f.approximate] or [bounds(f) for f in figs]
+    return max(r[0] for r in exact) <= min(r[1] for r in exact) and all(
+        _overlap(bounds(f), exact) for f in figs if f.approximate
+    )
+
+
+def _overlap(r: tuple[float, float], others: list[tuple[float, float]]) -> bool:
+    return all(r[0] <= o[1] and o[0] <= r[1] for o in others)
+
+
+def mention(f: Figure) -> dict[str, Any]:
+    """The contract's ``figures[].mentions[]`` entry."""
+    return {
+        "article": f.article,
+        "value": f.value,
+        "unit": f.unit,
+        "hedge": f.hedge,
+        "text": f.text,
+        "start": f.start,
+        "end": f.end,
+        "counted": f.counted,
+        "approximate": f.approximate,
+    }
+
+
+def align_figures(
+    figures: Sequence[Figure],
+    sentences: dict[tuple[str, int], Sentence],
+    embedder: Embedder,
+    noun_threshold: float = 0.55,
+    context_threshold: float = 0.45,
+) -> list[dict[str, Any]]:
+    """Group figures about the same thing across articles and judge each group.
+
+    Two figures from different articles are about the same thing when their
+    counted nouns mean the same (MiniLM cosine ``>= noun_threshold``, or the
+    same lemma, or the same unit) and their sentences are alike (cosine of
+    the sentences with numbers masked ``>= context_threshold``). A group takes
+    at most one figure per article (the closest). Far-apart values need
+    closer contexts to be called the same thing, so "1,200 people left" and
+    "four people were hospitalised" stay apart.
+    """
+    figs = [f for f in figures if f.counted or f.unit]
+    if not figs:
+        return []
+    nouns = sorted({f.counted or f.unit or "" for f in figs})
+    nvec = dict(zip(nouns, embedder.embed(nouns), strict=True))
+    contexts = [_masked_context(f, sentences) for f in figs]
+    cvec = embedder.embed(contexts)
+    n = len(figs)
+    pairs: list[tuple[float, int, int]] = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = figs[i], figs[j]
+            if a.article == b.article or a.unit != b.unit:
+                continue
+            ka, kb = a.counted or a.unit or "", b.counted or b.unit or ""
+            nsim = 1.0 if ka == kb else float(nvec[ka] @ nvec[kb])
+            csim = float(cvec[i] @ cvec[j])
+            agree = compatible([a, b])
+            if agree:
+                # Compatible values: alike nouns in alike sentences, or any count in near-identical ones
+                # ("1,200 residents were evacuated" / "1,200 people have left their homes").
+                same = (nsim >= noun_threshold - 0.15 and csim >= context_threshold) or (nsim >= 0.25 and csim >= 0.6)
+            else:
+                # Different values must be about the very same thing to be called a conflict.
+                same = nsim >= noun_threshold and csim >= context_threshold + 0.17
+            if same:
+                pairs.append((nsim + csim + (0.3 if agree else 0.0), i, j))
+    group_of = list(range(n))
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    for _, i, j in sorted(pairs, reverse=True):
+        gi, gj = group_of[i], group_of[j]
+        if gi == gj:
+            continue
+        if {figs[k].article for k in members[gi]} & {figs[k].article for k in members[gj]}:
+            continue  # one figure per article per group
+        for k in members[gj]:
+            group_of[k] = gi
+        members[gi].extend(members.pop(gj))
+    out: list[dict[str, Any]] = []
+    for idx in members.values():
+        fs = sorted((figs[k] for k in idx), key=lambda f: (f.article, f.start))
+        arts = {f.article for f in fs}
+        status = "single-source" if len(arts) < 2 else ("agree" if compatible(fs) else "conflict")
+        what = _what(fs)
+        out.append({"what": what, "status": status, "mentions": [mention(f) for f in fs]})
+    order = {"conflict": 0, "agree": 1, "single-source": 2}
+    out.sort(key=lambda g: (order[g["status"]], -len(g["mentions"]), g["what"]))
+    return out
+
+
+def _what(fs: Sequence[Figure]) -> str:
+    counts: dict[str, int] = {}
+    for f in fs:
+        key = f.counted or f.unit or "number"
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts, key=lambda k: (counts[k], -len(k)))
+
+
+_NUM_MASK = re.compile(r"[$£€]?\d[\d,.]*|\b(?:dozens|hundreds|thousands|millions)\b", re.I)
+
+
+def _masked_context(f: Figure, sentences: dict[tuple[str, int], Sentence]) -> str:
+    s = sentences.get((f.article, f.sentence))
+    if s is None or not (s.start <= f.start and f.end <= s.end):
+        return _NUM_MASK.sub("N", f.text)
+    text = s.text[: f.start - s.start] + "N " + (f.counted or "") + s.text[f.end - s.start :]
+    return _NUM_MASK.sub("N", text)

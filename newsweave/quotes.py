@@ -1,0 +1,344 @@
+"""Direct quotes and their speakers, in one article; merging the same quote across articles.
+
+Quote marks are paired per paragraph: curly marks by direction, straight
+marks in turn. A paragraph whose quote is still open at its end continues in
+the next paragraph that opens with a quote mark (the newspaper convention for
+multi-paragraph quotes), and the continuation keeps the speaker.
+
+A speaker is found, in order, from: "…," said X / "…," X said (after the
+quote); the subject of a reporting verb before the quote in the same sentence
+(spaCy's dependency parse: "Trump said, …", "an adviser stating: …",
+"according to X"); the quote it continues or the previous quote of the
+paragraph; a reporting verb in the previous sentence. Pronouns ("he said")
+and role nouns ("the president said") are resolved to the person last named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .models import EntityMention, Quote, Sentence
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+SAY_VERBS = {
+    "said",
+    "says",
+    "say",
+    "added",
+    "adds",
+    "told",
+    "tells",
+    "stated",
+    "states",
+    "stating",
+    "warned",
+    "warns",
+    "declared",
+    "wrote",
+    "writes",
+    "tweeted",
+    "tweets",
+    "explained",
+    "vowed",
+    "vows",
+    "promised",
+    "promises",
+    "insisted",
+    "argued",
+    "claimed",
+    "noted",
+    "replied",
+    "urged",
+    "saying",
+    "adding",
+    "warning",
+    "called",
+    "described",
+    "announced",
+    "threatened",
+}
+_SAY = r"(?:" + "|".join(sorted(SAY_VERBS, key=len, reverse=True)) + r")"
+_NAME = r"([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w'’-]+|al-\w+|bin|de|van|von))*)"
+_AFTER_SAID_X = re.compile(r"\s*[,.!?]?\s*" + _SAY + r"\s+(?:(?:[a-z]+\s+){0,3})" + _NAME)
+_AFTER_X_SAID = re.compile(r"\s*[,.!?]?\s*" + _NAME + r"\s+(?:also\s+)?" + _SAY + r"\b")
+_AFTER_PRONOUN = re.compile(r"\s*[,.!?]?\s*(he|she|they)\s+(?:also\s+)?" + _SAY + r"\b")
+_PRONOUNS = {"he", "she", "they", "him", "her", "it", "we", "i"}
+_ROLE_WORDS = {
+    "president",
+    "general",
+    "mayor",
+    "minister",
+    "senator",
+    "governor",
+    "secretary",
+    "chief",
+    "spokesman",
+    "spokeswoman",
+    "professor",
+    "leader",
+    "official",
+    "engineer",
+}
+_VOICE_NOUNS = {"statement", "spokesman", "spokeswoman", "spokesperson", "official", "officials", "spokespeople"}
+_NOT_NAMES = {"The", "This", "That", "It", "He", "She", "They", "We", "I", "But", "And", "In", "On", "A"}
+
+
+@dataclass
+class _Span:
+    open: int  # position of the opening mark
+    close: int  # position after the closing mark (or the paragraph end when open-ended)
+    start: int  # quote text start
+    end: int  # quote text end
+    open_ended: bool
+    paragraph: int
+
+
+def quote_spans(text: str) -> list[_Span]:
+    """Pair quote marks, paragraph by paragraph; see the module docstring."""
+    spans: list[_Span] = []
+    pos = 0
+    for p, para in enumerate(text.split("\n")):
+        base = pos
+        pos += len(para) + 1
+        opened: int | None = None
+        for m in re.finditer(r"[“”\"]", para):
+            ch, at = m.group(), base + m.start()
+            if ch == "“" or (ch == '"' and opened is None):
+                opened = at
+            elif opened is not None:
+                spans.append(_make(text, opened, at, at + 1, False, p))
+                opened = None
+        if opened is not None and not para[: opened - base].strip():
+            end = base + len(para.rstrip())
+            spans.append(_make(text, opened, end, end, True, p))
+    return [s for s in spans if len(text[s.start : s.end].split()) >= 2]
+
+
+def _make(text: str, opened: int, close_mark: int, close: int, open_ended: bool, para: int) -> _Span:
+    start, end = opened + 1, close_mark
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] == ","):
+        end -= 1
+    return _Span(opened, close, start, end, open_ended, para)
+
+
+def find_quotes(
+    text: str, article_id: str, doc: Doc, sentences: Sequence[Sentence], entities: Sequence[EntityMention]
+) -> list[Quote]:
+    """Every direct quote of one article with its speaker's surface form (or None)."""
+    persons = [e for e in entities if e.label == "PERSON"]
+    out: list[Quote] = []
+    prev: _Span | None = None
+    prev_speaker: str | None = None
+    for sp in quote_spans(text):
+        sent = _sentence_index(sentences, sp.start)
+        recent = prev_speaker if prev is not None and sp.open - prev.close < 600 else None
+        speaker = _after(text, sp, persons, recent)
+        if speaker is None:
+            speaker = _before_in_sentence(doc, sp.open, persons, text)
+        if speaker is None and prev is not None and prev_speaker:
+            continues = prev.open_ended and sp.paragraph == prev.paragraph + 1
+            if continues or sp.paragraph == prev.paragraph:
+                speaker = prev_speaker
+        for back in (1, 2):  # a reporting verb in one of the two sentences before
+            if speaker is None and sent - back >= 0 and sp.open - sp.start <= 1:
+                ps = sentences[sent - back]
+                if ps.end <= sp.open:
+                    speaker = _before_in_sentence(doc, ps.end, persons, text, within=(ps.start, ps.end))
+        evidence_end = sp.close
+        out.append(
+            Quote(article_id, text[sp.start : sp.end], sp.start, sp.end, speaker, sent, text[sp.open : evidence_end])
+        )
+        prev, prev_speaker = sp, speaker
+    return out
+
+
+def _sentence_index(sentences: Sequence[Sentence], offset: int) -> int:
+    for s in sentences:
+        if s.start <= offset < s.end:
+            return s.index
+    return sentences[-1].index if sentences else 0
+
+
+def _after(text: str, sp: _Span, persons: Sequence[EntityMention], recent: str | None) -> str | None:
+    line_end = text.find("\n", sp.close)
+    after = text[sp.close : line_end if line_end >= 0 else len(text)][:120]
+    if not after.strip() or after.lstrip()[:1] in '“"':
+        return None
+    m = _AFTER_SAID_X.match(after)
+    if m and m.group(1).split()[0] not in _NOT_NAMES:
+        return m.group(1).rstrip(".,")
+    m = _AFTER_X_SAID.match(after)
+    if m and m.group(1).split()[0] not in _NOT_NAMES:
+        return m.group(1).rstrip(".,")
+    if _AFTER_PRONOUN.match(after):
+        # "…," he said: the person quoted just before, else the person last named.
+        return recent or last_person(persons, sp.open)
+    return None
+
+
+def _before_in_sentence(
+    doc: Doc, offset: int, persons: Sequence[EntityMention], text: str, within: tuple[int, int] | None = None
+) -> str | None:
+    """The subject of the last reporting verb before ``offset`` in its sentence."""
+    if within is None:
+        tok = _token_at(doc, offset)
+        if tok is None:
+            return None
+        sent = tok.sent
+        lo, hi = sent.start_char, offset
+    else:
+        lo, hi = within
+        span = doc.char_span(lo, hi, alignment_mode="expand")
+        if span is None:
+            return None
+        sent = span
+    verbs = [t for t in sent if t.idx < hi and t.idx >= lo and (t.text.lower() in SAY_VERBS or t.text == "according")]
+    for verb in reversed(verbs):
+        speaker = _subject_of(verb, doc)
+        if speaker is not None:
+            return _resolve_surface(speaker, persons, text)
+    return None
+
+
+def _token_at(doc: Doc, offset: int) -> Token | None:
+    for t in doc:
+        if t.idx <= offset < t.idx + max(len(t.text), 1) or t.idx >= offset:
+            return t
+    return None
+
+
+def _subject_of(verb: Token, doc: Doc) -> Span | None:
+    if verb.text == "according":
+        for child in verb.children:
+            for obj in child.children:
+                if obj.dep_ == "pobj":
+                    return _phrase(obj, doc)
+        return None
+    for child in verb.children:
+        if child.dep_ in {"nsubj", "nsubjpass"}:
+            return _phrase(child, doc)
+    left = _left_noun(verb, doc)
+    if left is not None:  # "… and Iran has vowed": the parser hung "Iran" elsewhere
+        return _phrase(left, doc)
+    head: Token | None = verb
+    for _ in range(3):  # "X said ... and added:" - a conjoined verb takes its head's subject
+        if head is None:
+            break
+        for child in head.children:
+            if child.dep_ in {"nsubj", "nsubjpass"}:
+                return _phrase(child, doc)
+        head = head.head if head.dep_ in {"conj", "advcl", "xcomp"} and head.head is not head else None
+    if verb.dep_ == "acl" or verb.dep_ == "advcl":  # "an adviser to Tehran stating: …"
+        for child in verb.head.children:
+            if child.dep_ in {"nsubj", "pobj", "dobj"} and child.i < verb.i:
+                return _phrase(child, doc)
+        if verb.head.pos_ in {"NOUN", "PROPN"}:
+            return _phrase(verb.head, doc)
+    return None
+
+
+def _left_noun(verb: Token, doc: Doc) -> Token | None:
+    """The noun just before a verb and its auxiliaries ("Iran has vowed" -> Iran)."""
+    i = verb.i - 1
+    while i >= verb.sent.start and doc[i].dep_ in {"aux", "neg", "advmod"}:
+        i -= 1
+    if i >= verb.sent.start and i < verb.i - 1 and doc[i].pos_ in {"PROPN", "NOUN"}:
+        return doc[i]
+    return None
+
+
+def _phrase(tok: Token, doc: Doc) -> Span:
+    """The speaking entity inside a subject: a person, else the entity the head sits in, else the noun phrase."""
+    sub = doc[tok.left_edge.i : tok.right_edge.i + 1]
+    for ent in sub.ents:
+        if ent.label_ == "PERSON":
+            return ent
+    for ent in sub.ents:
+        if ent.start <= tok.i < ent.end and ent.label_ in {"ORG", "GPE", "NORP"}:
+            return ent
+    if tok.text.lower() in _VOICE_NOUNS:  # "a statement from the Pentagon" speaks for the Pentagon
+        for ent in sub.ents:
+            if ent.label_ in {"ORG", "GPE"}:
+                return ent
+    left = [t for t in sub if t.i <= tok.i]
+    return doc[left[0].i : tok.i + 1] if left else doc[tok.i : tok.i + 1]
+
+
+def _resolve_surface(span: Span, persons: Sequence[EntityMention], text: str) -> str | None:
+    words = span.text.strip()
+    low = words.lower()
+    if low in _PRONOUNS:
+        return last_person(persons, span.start_char) if low in {"he", "she"} else None
+    role = low.split()[-1] if low.startswith(("the ", "a ", "an ")) else ""
+    if role in _ROLE_WORDS and len(low.split()) <= 3:
+        titled = [
+            p for p in persons if p.end <= span.start_char and role in text[max(0, p.start - 30) : p.start].lower()
+        ]
+        if titled:
+            return titled[-1].text
+    return words or None
+
+
+def last_person(persons: Sequence[EntityMention], before: int) -> str | None:
+    """The last PERSON named before ``before`` (for pronouns)."""
+    named = [p for p in persons if p.end <= before]
+    return named[-1].text if named else None
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower().replace("’", "'")))
+
+
+def merge_quotes(quotes: Sequence[Quote], speaker_of: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """One entry per distinct quote; the same quote across outlets (trimmed or reworded) is merged.
+
+    Args:
+        quotes: Every article's quotes.
+        speaker_of: (article, surface speaker) -> resolved entity name.
+
+    Returns:
+        Contract ``quotes`` entries: the longest wording is the text, the others
+        are ``variants``; each mention keeps its own exact span and speaker.
+    """
+    from rapidfuzz.fuzz import partial_ratio, token_set_ratio
+
+    merged: list[dict[str, Any]] = []
+    for q in sorted(quotes, key=lambda q: (-len(q.text), q.article, q.start)):
+        norm = _norm(q.text)
+        speaker = speaker_of.get((q.article, q.speaker or ""), q.speaker)
+        home = None
+        for g in merged:
+            short = min(len(norm), len(g["_norm"]))
+            close = partial_ratio(norm, g["_norm"]) >= 90 or (short > 40 and token_set_ratio(norm, g["_norm"]) >= 85)
+            if close and (speaker is None or g["speaker"] is None or speaker == g["speaker"]) and short >= 12:
+                home = g
+                break
+        if home is None:
+            home = {"speaker": speaker, "text": q.text, "mentions": [], "_norm": norm}
+            merged.append(home)
+        if home["speaker"] is None and speaker:
+            home["speaker"] = speaker
+        home["mentions"].append(
+            {
+                "article": q.article,
+                "text": q.text,
+                "start": q.start,
+                "end": q.end,
+                "speaker": speaker,
+                "said_as": q.speaker,
+            }
+        )
+    for g in merged:
+        g.pop("_norm")
+        g["mentions"].sort(key=lambda m: (m["article"], m["start"]))
+        g["articles"] = sorted({m["article"] for m in g["mentions"]})
+        g["variants"] = sorted({m["text"] for m in g["mentions"]} - {g["text"]})
+    merged.sort(key=lambda g: (-len(g["articles"]), -len(g["text"])))
+    return merged
