@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, NewsweaveError, StageError
+from sqlalchemy import Connection
+
+from .errors import ConfigError, InputError, NewsweaveError, StageError
 from .ingest import read_paths
 from .models import Article, ArticleAnalysis, Story, StoryAssignment
 from .pipeline import Pipeline
@@ -27,10 +29,20 @@ from .registry import build_pipeline
 from .store import Store, story_from_row
 
 CLUSTER_STATE_KEY = "clusterer"
+#: State key of a counter bumped with every save of the clusterer state: a
+#: process whose in-memory clusterer is older (another process ingested
+#: meanwhile) reloads it before placing anything.
+CLUSTER_VERSION_KEY = "clusterer.version"
+#: Longest article id the store accepts (the ``articles.id`` column).
+MAX_ID_CHARS = 512
 #: Articles per transaction during ingestion: each batch is acknowledged atomically.
 COMMIT_EVERY = 25
 
 Progress = Callable[[int], None]
+#: Called after each batch's transaction has committed, with ``(status, article id)``
+#: pairs, status one of ``added``, ``revised``, ``unchanged``: from then on those
+#: articles survive any crash.
+OnCommit = Callable[[list[tuple[str, str]]], None]
 
 
 @dataclass
@@ -39,6 +51,7 @@ class IngestReport:
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    revised: list[str] = field(default_factory=list)
     errors: list[InputError | StageError] = field(default_factory=list)
     stories: list[str] = field(default_factory=list)
 
@@ -121,15 +134,18 @@ class Newsweave:
         self.store = Store(db)
         self._pipeline = pipeline
         self._restored = False
+        self._state_version = 0
 
     @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
-            self._pipeline = build_pipeline()
+            self._pipeline = build_pipeline(os.environ.get("NEWSWEAVE_EMBEDDER") or "minilm")
         if not self._restored:
             state = self.store.load_state(CLUSTER_STATE_KEY)
             if state:
                 self._pipeline.clusterer.restore(state)
+            version = self.store.load_state(CLUSTER_VERSION_KEY)
+            self._state_version = int(version["n"]) if version else 0
             self._restored = True
         return self._pipeline
 
@@ -145,56 +161,136 @@ class Newsweave:
     # ------------------------------------------------------------------ writing
 
     def ingest(
-        self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None, analyze: bool = True
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        progress: Progress | None = None,
+        analyze: bool = True,
+        on_commit: OnCommit | None = None,
+        batch_size: int = COMMIT_EVERY,
     ) -> IngestReport:
         """Read files/directories into the store; bad inputs are quarantined, the rest goes on."""
-        return self.ingest_items(read_paths(paths), progress=progress, analyze=analyze)
+        return self.ingest_items(
+            read_paths(paths), progress=progress, analyze=analyze, on_commit=on_commit, batch_size=batch_size
+        )
 
     def ingest_items(
-        self, items: Iterable[Article | InputError], progress: Progress | None = None, analyze: bool = True
+        self,
+        items: Iterable[Article | InputError],
+        progress: Progress | None = None,
+        analyze: bool = True,
+        on_commit: OnCommit | None = None,
+        batch_size: int = COMMIT_EVERY,
     ) -> IngestReport:
-        """Ingest already-parsed articles (and record the errors given alongside them)."""
+        """Ingest already-parsed articles (and record the errors given alongside them).
+
+        Articles are committed in batches of ``batch_size``, each batch in one
+        transaction together with the clusterer state, so a crash loses at most
+        the batch in flight and never leaves half of one. The same id, URL or
+        content is one article; new content under a known id or URL is a new
+        revision of it. Errors are quarantined with their reason.
+
+        Args:
+            items: articles, and the input errors met while reading them.
+            progress: called with 1 per item read.
+            analyze: analyze the changed stories afterwards.
+            on_commit: called after each batch commits (see :data:`OnCommit`).
+            batch_size: articles per transaction.
+        """
+        if batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1, not {batch_size}")
         report = IngestReport()
-        batch: list[Article] = []
+        batch: list[Article | InputError] = []
         for item in items:
-            if isinstance(item, InputError):
-                report.errors.append(item)
-                self.store.quarantine(item.origin, item.reason)
-                continue
             batch.append(item)
-            if len(batch) >= COMMIT_EVERY:
-                self._commit(batch, report)
+            if len(batch) >= batch_size:
+                self._commit(batch, report, on_commit)
                 batch = []
             if progress:
                 progress(1)
         if batch:
-            self._commit(batch, report)
+            self._commit(batch, report, on_commit)
         if analyze:
             report.errors.extend(self.refresh())
         return report
 
-    def _commit(self, batch: list[Article], report: IngestReport) -> None:
+    def _sync_clusterer(self, conn: Connection) -> Pipeline:
+        """The pipeline, its clusterer reloaded if another writer saved a newer state."""
         pipe = self.pipeline
-        with self.store.transaction() as conn:
-            for article in batch:
-                existing = self.store.find_article(conn, article)
-                if existing is not None:
-                    report.unchanged.append(article.id)
-                    continue
-                try:
-                    placed = pipe.place(article)
-                except StageError as exc:
-                    report.errors.append(exc)
-                    self.store.quarantine(article.origin or article.id, str(exc))
-                    continue
-                for merged in placed.merged:
-                    self.store.move_articles(conn, merged, placed.story)
-                self.store.insert_article(conn, article, placed.story, placed.copy_of)
-                self.store.touch_story(conn, placed.story)
-                report.added.append(article.id)
-                if placed.story not in report.stories:
-                    report.stories.append(placed.story)
-            self.store.save_state(conn, CLUSTER_STATE_KEY, pipe.clusterer.export())
+        version = self.store.load_state(CLUSTER_VERSION_KEY, conn)
+        current = int(version["n"]) if version else 0
+        if current != self._state_version:
+            state = self.store.load_state(CLUSTER_STATE_KEY, conn)
+            if state:
+                pipe.clusterer.restore(state)
+            self._state_version = current
+        return pipe
+
+    def _commit(self, batch: list[Article | InputError], report: IngestReport, on_commit: OnCommit | None) -> None:
+        acks: list[tuple[str, str]] = []
+        errors: list[InputError | StageError] = []
+        touched: list[str] = []
+        try:
+            with self.store.transaction() as conn:
+                pipe = self._sync_clusterer(conn)
+                placed_any = False
+                for item in batch:
+                    if isinstance(item, InputError):
+                        errors.append(item)
+                        self.store.quarantine(item.origin, item.reason, conn=conn)
+                        continue
+                    checked = storable(item)
+                    if isinstance(checked, InputError):
+                        errors.append(checked)
+                        self.store.quarantine(checked.origin, checked.reason, conn=conn)
+                        continue
+                    article = checked
+                    existing = self.store.find_article(conn, article)
+                    if existing is not None:
+                        status = self._update_existing(conn, existing, article)
+                        acks.append((status, str(existing["id"])))
+                        if status == "revised" and existing.get("story_id"):
+                            touched.append(str(existing["story_id"]))
+                        continue
+                    try:
+                        placed = pipe.place(article)
+                    except StageError as exc:
+                        errors.append(exc)
+                        self.store.quarantine(article.origin or article.id, str(exc), conn=conn)
+                        continue
+                    placed_any = True
+                    for merged in placed.merged:
+                        self.store.move_articles(conn, merged, placed.story)
+                    self.store.insert_article(conn, article, placed.story, placed.copy_of)
+                    self.store.touch_story(conn, placed.story)
+                    acks.append(("added", article.id))
+                    touched.append(placed.story)
+                if placed_any:
+                    self._state_version += 1
+                    self.store.save_state(conn, CLUSTER_STATE_KEY, pipe.clusterer.export())
+                    self.store.save_state(conn, CLUSTER_VERSION_KEY, {"n": self._state_version})
+        except BaseException:
+            # The in-memory clusterer may hold placements that were rolled back:
+            # reload it from the store before the next batch.
+            self._restored = False
+            raise
+        report.errors.extend(errors)
+        for status, article_id in acks:
+            {"added": report.added, "revised": report.revised, "unchanged": report.unchanged}[status].append(article_id)
+        for sid in touched:
+            if sid not in report.stories:
+                report.stories.append(sid)
+        if on_commit and acks:
+            on_commit(acks)
+
+    def _update_existing(self, conn: Connection, existing: dict[str, Any], article: Article) -> str:
+        """``unchanged`` for known content; ``revised`` for new content under a known id or URL."""
+        same_key = existing["id"] == article.id or (article.url is not None and existing["url"] == article.url)
+        if not same_key or self.store.is_known_content(conn, existing["id"], article.content_hash):
+            return "unchanged"
+        if self.store.content_owner(conn, article.content_hash) is not None:
+            return "unchanged"  # that content is already stored as another article
+        self.store.revise_article(conn, existing, article)
+        return "revised"
 
     def refresh(self) -> list[InputError | StageError]:
         """Recompute the analysis of every story changed since it was last analyzed."""
@@ -207,6 +303,8 @@ class Newsweave:
         return errors
 
     def analyze_story(self, story_id: str) -> Story:
+        """Extract what is missing, align and summarize one story, and store the result."""
+        generation = self.store.story_generation(story_id)
         rows = self.store.story_articles(story_id)
         articles = [a for a, _, _ in rows]
         missing = [a for a, an, _ in rows if an is None]
@@ -220,7 +318,7 @@ class Newsweave:
         story = self.pipeline.analyze_story(
             story_id, articles, analyses, copies=copies, aliases=self.store.aliases_of(story_id)
         )
-        self.store.save_story(story, sources_of(articles))
+        self.store.save_story(story, sources_of(articles), generation=generation)
         return story
 
     # ------------------------------------------------------------------ reading
@@ -255,6 +353,40 @@ class Newsweave:
 
     def article(self, article_id: str) -> Article:
         return self.store.article(article_id)
+
+
+def storable(article: Article) -> Article | InputError:
+    """The article as the store can hold it on every backend, or why it cannot be stored.
+
+    PostgreSQL text holds no NUL character and neither backend can encode a
+    lone surrogate (both reach us from JSON escapes), so they are replaced;
+    an id longer than the column is refused rather than cut (cutting could
+    merge two articles).
+    """
+    if len(article.id) > MAX_ID_CHARS:
+        return InputError(article.origin or article.id[:80], f"article id longer than {MAX_ID_CHARS} characters")
+    if not article.id.strip():
+        return InputError(article.origin or "?", "empty article id")
+    changes: dict[str, Any] = {}
+    for name in ("id", "title", "text", "source", "published", "url", "byline", "origin"):
+        value = getattr(article, name)
+        if isinstance(value, str):
+            clean = _clean(value)
+            if name == "source":
+                clean = clean[:512]
+            if clean != value:
+                changes[name] = clean
+    return replace(article, **changes) if changes else article
+
+
+def _clean(value: str) -> str:
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def default_db_path() -> Path:

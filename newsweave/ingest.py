@@ -471,3 +471,7 @@ def _slug_id(value: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", value).strip("-")[-48:]
     digest = hashlib.sha1(value.encode("utf-8")).hexdigest()[:10]
     return f"{slug}-{digest}" if slug else digest
+
+
+#: Public name of :func:`_slug_id` (the fetcher and watcher derive ids from URLs with it).
+slug_id = _slug_id

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from canned_http import http_server  # noqa: F401  (loopback HTTP server: tests/canned_http.py)
+from pgserver import pg_server, pg_url  # noqa: F401  (PostgreSQL fixtures: tests/pgserver.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "corpus"
