@@ -179,6 +179,23 @@ def _place_all(articles: Sequence[Any]) -> dict[str, str]:
     return story_of
 
 
+@main.command()
+@DB_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option("--public-reads", is_flag=True, help="Let non-loopback clients read without the API token.")
+def serve(db: str, host: str, port: int, public_reads: bool) -> None:
+    """Serve the web pages and the REST API (docs at /docs) on the store; writes need the API token."""
+    try:
+        from .api import serve as run_server
+    except ModuleNotFoundError as exc:
+        raise click.ClickException(
+            f"serve needs the web extra (missing {exc.name}): pip install 'newsweave[web]'"
+        ) from exc
+    with _errors_to_exit():
+        run_server(db, host=host, port=port, public_reads=public_reads)
+
+
 @main.group()
 def eval() -> None:
     """Measure quality on labelled data."""
