@@ -450,6 +450,18 @@ def _api_router() -> Any:
         state.check_write(request)
         body = await request.body()
         items = parse_body(request.headers.get("content-type", ""), body, id, url, source)
+        if not any(isinstance(x, Article) for x in items):
+            # Nothing readable: refuse the request whole, store nothing, and say why per record.
+            return JSONResponse(
+                {
+                    "added": [],
+                    "unchanged": [],
+                    "stories": [],
+                    "errors": [{"origin": e.origin, "reason": e.reason} for e in items if isinstance(e, InputError)],
+                    "error": {"status": 422, "message": "no article could be read from the request"},
+                },
+                status_code=422,
+            )
         report = await run_in_threadpool(state.ingest, items)
         errors = [{"origin": getattr(e, "origin", getattr(e, "subject", "")), "reason": str(e)} for e in report.errors]
         result = {"added": report.added, "unchanged": report.unchanged, "stories": report.stories, "errors": errors}
