@@ -403,8 +403,13 @@ def coverage_matrix(story: Story) -> dict[str, Any]:
     than the reference (or, when no figures say how, any other outlet's span) is
     ``differs``.
 
+    Conflicting figures follow the facts as rows of their own (``kind`` is
+    ``figure``): there the outlets whose value differs from the most common one
+    are ``differs`` (see :func:`figure_table`).
+
     Returns:
-        ``{"outlets": [...], "rows": [{"fact": index, "text", "status", "cells": [state per outlet]}]}``.
+        ``{"outlets": [...], "rows": [{"kind": "fact" | "figure", "fact": index or None, "text",
+        "status", "cells": [state per outlet]}]}``.
     """
     names = outlet_names(story)
     outlets_ = outlet_list(story)
@@ -428,7 +433,18 @@ def coverage_matrix(story: Story) -> dict[str, Any]:
                 if not ref_values or not values or values != ref_values:
                     state = "differs"
             cells.append(state)
-        rows.append({"fact": index, "text": fact.get("text", ""), "status": fact.get("status"), "cells": cells})
+        rows.append(
+            {"kind": "fact", "fact": index, "text": fact.get("text", ""), "status": fact.get("status"), "cells": cells}
+        )
+    for fig in figure_table(story)["rows"]:
+        if fig["status"] != "conflict":
+            continue
+        fig_cells: list[CellState] = [
+            "differs" if outlet in fig["odd"] else "reported" if mentions else "absent"
+            for outlet, mentions in zip(outlets_, fig["cells"], strict=True)
+        ]
+        text = "Figure: " + fig["what"]
+        rows.append({"kind": "figure", "fact": None, "text": text, "status": "conflicting", "cells": fig_cells})
     return {"outlets": outlets_, "rows": rows}
 
 

@@ -449,6 +449,8 @@ def test_search_coverage_marks_who_differs() -> None:
     assert cells["Mayor Ilse"] == ["reported", "reported"]
     assert cells["Two people"] == ["reported", "differs"]
     assert cells["About 1,20"] == ["reported", "absent"]
+    (figure_row,) = [r for r in cov["rows"] if r["kind"] == "figure"]
+    assert figure_row["text"] == "Figure: people hurt" and "differs" in figure_row["cells"]
 
 
 def test_search_figure_table_flags_the_odd_value() -> None:

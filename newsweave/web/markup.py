@@ -69,10 +69,15 @@ def highlight(text: str, marks: Iterable[Mark]) -> Markup:
 
 
 def highlight_paragraphs(text: str, marks: Iterable[Mark]) -> Markup:
-    """Like :func:`highlight`, one ``<p>`` per paragraph (blank-line separated); marks are cut at breaks."""
+    """Like :func:`highlight`, one ``<p>`` per paragraph; marks are cut at paragraph breaks.
+
+    Paragraphs are separated by blank lines; a text with no blank line at all
+    (as HTML extraction gives) has one paragraph per line.
+    """
     marks = list(marks)
     out: list[str] = []
-    for m in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", text, re.S):
+    breaks = r"\s*\n\s*\n" if re.search(r"\n\s*\n", text) else r"\s*\n"
+    for m in re.finditer(rf"\S(?:.*?\S)?(?={breaks}|\s*$)", text, re.S):
         a, b = m.start(), m.end()
         inside = [
             Mark(max(k.start, a) - a, min(k.end, b) - a, k.kind, k.title, k.anchor if a <= k.start < b else "")
