@@ -128,6 +128,56 @@ def stories(db: str, fmt: str, limit: int | None) -> None:
 
 
 @main.command()
+@DB_OPTION
+def quarantine(db: str) -> None:
+    """List the quarantined inputs, one line each: origin, attempts, reason."""
+    from .engine import Newsweave
+
+    with _errors_to_exit(), Newsweave(db) as nw:
+        rows = nw.store.quarantined()
+    for r in rows:
+        click.echo(f"{r['origin']}\t{r['attempts']}x\t{r['reason']}")
+    if not rows:
+        click.echo("nothing in quarantine", err=True)
+
+
+@main.command()
+@click.argument("feeds", type=click.Path(exists=True, dir_okay=False))
+@DB_OPTION
+@click.option("--interval", type=click.IntRange(60), default=900, show_default=True, help="Default poll interval (s).")
+@click.option(
+    "--politeness", type=float, default=1.0, show_default=True, help="Least gap between requests to a host (s)."
+)
+@click.option("--once", is_flag=True, help="Poll every due feed once, print the feeds' health, and stop.")
+@click.option("--status", "status_only", is_flag=True, help="Only print the feeds' health from the store.")
+def watch(feeds: str, db: str, interval: int, politeness: float, once: bool, status_only: bool) -> None:
+    """Watch the feeds of FEEDS (an OPML file or one URL per line) and ingest new articles.
+
+    Each feed is polled on its own schedule with conditional GET, backs off
+    when it fails, and is polite per host; article pages obey robots.txt.
+    Stop with Ctrl-C; a restarted watcher carries on from the store.
+    """
+    from .engine import Newsweave
+    from .watch import PollResult, Watcher, health_lines, read_feed_list
+
+    def show(result: PollResult) -> None:
+        counts = f"+{result.added} ~{result.revised} ={result.unchanged} !{result.errors}"
+        click.echo(f"{result.status:<12} {counts:<18} {result.url}  {result.message}".rstrip(), err=True)
+
+    with _errors_to_exit(), Newsweave(db) as nw:
+        specs = read_feed_list(feeds, interval_s=interval)
+        if not status_only:
+            watcher = Watcher(nw, specs, politeness_s=politeness)
+            try:
+                watcher.run(cycles=1 if once else None, on_poll=show)
+            except KeyboardInterrupt:
+                click.echo("stopped", err=True)
+        urls = {s.url for s in specs}
+        for line in health_lines(r for r in nw.store.feed_rows() if r["url"] in urls):
+            click.echo(line)
+
+
+@main.command()
 @click.argument("story_id")
 @DB_OPTION
 @FORMAT_OPTION

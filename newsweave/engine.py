@@ -168,9 +168,11 @@ class Newsweave:
         on_commit: OnCommit | None = None,
         batch_size: int = COMMIT_EVERY,
     ) -> IngestReport:
-        """Read files/directories into the store; bad inputs are quarantined, the rest goes on."""
+        """Read files, directories and http(s) URLs into the store; bad inputs are quarantined, the rest goes on."""
+        from .fetch import read_inputs
+
         return self.ingest_items(
-            read_paths(paths), progress=progress, analyze=analyze, on_commit=on_commit, batch_size=batch_size
+            read_inputs(paths), progress=progress, analyze=analyze, on_commit=on_commit, batch_size=batch_size
         )
 
     def ingest_items(

@@ -22,10 +22,11 @@ an explicit allowance no command-line option exposes.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -401,3 +402,16 @@ def read_url(url: str, fetcher: SafeFetcher | None = None) -> Iterator[Article |
         yield parse_html(result.body, article_id=slug_id(result.url), origin=url, url=result.url)
     except InputError as exc:
         yield exc
+
+
+def read_inputs(
+    items: Iterable[str | os.PathLike[str]], fetcher: SafeFetcher | None = None
+) -> Iterator[Article | InputError]:
+    """Articles from paths and URLs alike: anything with ``://`` is fetched (and refused unless http(s))."""
+    from .ingest import read_paths
+
+    for item in items:
+        if "://" in str(item):
+            yield from read_url(str(item), fetcher)
+        else:
+            yield from read_paths([item])

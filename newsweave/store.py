@@ -305,6 +305,14 @@ class Store:
         ).first()
         return old is not None
 
+    def has_article(self, article_id: str, url: str | None = None) -> bool:
+        """Whether an article with this id (or this URL) is stored."""
+        cond = articles_t.c.id == article_id
+        if url:
+            cond = cond | (articles_t.c.url == url)
+        with self.engine.connect() as conn:
+            return conn.execute(select(articles_t.c.id).where(cond).limit(1)).first() is not None
+
     def content_owner(self, conn: Connection, content_hash: str) -> str | None:
         """The id of the article whose current content this is, if any."""
         row = conn.execute(select(articles_t.c.id).where(articles_t.c.content_hash == content_hash)).first()
