@@ -90,18 +90,33 @@ def analyze(paths: tuple[str, ...], fmt: str, output: Any) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True)
 @DB_OPTION
-def ingest(paths: tuple[str, ...], db: str) -> None:
-    """Add articles from FILES/DIRS to the store (the same article twice changes nothing)."""
+@click.option(
+    "--ack",
+    is_flag=True,
+    help="Print 'added|revised|unchanged ID' on stdout as each batch commits (for supervisors).",
+)
+@click.option("--batch-size", type=click.IntRange(1), default=25, show_default=True, help="Articles per transaction.")
+def ingest(paths: tuple[str, ...], db: str, ack: bool, batch_size: int) -> None:
+    """Add articles from FILES/DIRS/URLs to the store (the same article twice changes nothing).
+
+    http(s) URLs are fetched through the safe fetcher; .warc/.warc.gz files are
+    read with warcio. An update to a known article becomes a new revision.
+    """
     from .engine import Newsweave
 
+    def acknowledge(acks: list[tuple[str, str]]) -> None:
+        for status, article_id in acks:
+            click.echo(f"{status} {article_id}")
+        sys.stdout.flush()
+
     with _errors_to_exit(), Newsweave(db) as nw, _progress("Ingesting") as step:
-        report = nw.ingest(paths, progress=step)
+        report = nw.ingest(paths, progress=step, on_commit=acknowledge if ack else None, batch_size=batch_size)
     _report_errors(report.errors)
     click.echo(
-        f"{len(report.added)} added, {len(report.unchanged)} unchanged, {len(report.errors)} failed; "
-        f"{len(report.stories)} stories updated",
+        f"{len(report.added)} added, {len(report.revised)} revised, {len(report.unchanged)} unchanged, "
+        f"{len(report.errors)} failed; {len(report.stories)} stories updated",
         err=True,
     )
     sys.exit(1 if report.errors else 0)
