@@ -13,6 +13,7 @@ analysis already says, so any aligner that honours the contract gets them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -262,6 +263,16 @@ def stored_story(store: Store, story_id: str) -> Story | None:
     if not row.get("analysis"):
         return None
     return Story.from_dict(json.loads(row["analysis"]))
+
+
+def story_version(row: dict[str, Any]) -> str:
+    """A fingerprint of a story row that changes whenever its articles or its analysis change.
+
+    Used as a cache key for rendered pages: the generation counts changes to
+    the story's articles, the digest covers the stored analysis itself.
+    """
+    digest = hashlib.blake2b((row.get("analysis") or "").encode(), digest_size=16).hexdigest()
+    return f"{row['id']}:{row.get('generation', '')}:{row.get('last_seen', '')}:{digest}"
 
 
 def story_articles(store: Store, story: Story) -> list[Article]:

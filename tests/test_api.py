@@ -478,3 +478,12 @@ def test_markup_highlight_escapes_and_merges_overlaps() -> None:
     assert "<b>" not in html
     paras = str(highlight_paragraphs("One.\n\nTwo <i>.", [Mark(0, 10, "m")]))
     assert paras == '<p><mark class="m">One.</mark></p>\n<p><mark class="m">Two </mark>&lt;i&gt;.</p>'
+
+
+def test_web_story_page_cache_follows_changes(client: TestClient, nw: Newsweave) -> None:
+    assert "Larkmoor evacuated</h1>" in client.get("/stories/s-dam").text
+    changed = build_story()
+    changed.headline = "Larkmoor evacuated, dam holds"
+    nw.store.save_story(changed, 2)
+    assert "Larkmoor evacuated, dam holds</h1>" in client.get("/stories/s-dam").text
+    assert client.get("/api/stories/s-dam").json()["stories"][0]["headline"] == "Larkmoor evacuated, dam holds"

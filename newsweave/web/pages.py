@@ -10,7 +10,8 @@ autoescape) or as :class:`~markupsafe.Markup` built by
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +38,38 @@ env = jinja2.Environment(
 )
 
 router = APIRouter(include_in_schema=False)
+
+
+class RenderCache:
+    """A small thread-safe LRU of rendered pages, keyed by the story's version (see ``story_version``).
+
+    A story page depends only on the stored story and its articles, so a page
+    rendered once is served again until the story changes.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        """The cached page, or None."""
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+            return html
+
+    def put(self, key: tuple[str, str], html: str) -> None:
+        """Remember a page, forgetting the least recently used beyond ``size``."""
+        with self._lock:
+            self._items[key] = html
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+pages_cache = RenderCache()
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -147,11 +180,21 @@ STATUS_LABELS = {
 def story_page(request: Request, story_id: str, status: str = Query("", max_length=20)) -> Response:
     """A story: cited summary, facts by status, figures, quotes, entities, coverage, timeline, articles."""
     state = _state(request)
-    story: Story = state.story(story_id)
-    if story.id != story_id:  # an id merged into another story
-        return RedirectResponse(story_link(story.id), status_code=301)
     if status and status not in STATUS_LABELS:
         raise ConfigError(f"unknown status {status!r}: choose corroborated, single-source or conflicting")
+    row = state.nw.store.story_row(story_id)
+    if row["id"] != story_id:  # an id merged into another story
+        return RedirectResponse(story_link(row["id"]), status_code=301)
+    key = (search.story_version(row), status)
+    html = pages_cache.get(key)
+    if html is None:
+        html = _render_story(state, row, status)
+        pages_cache.put(key, html)
+    return HTMLResponse(html)
+
+
+def _render_story(state: Any, row: dict[str, Any], status: str) -> str:
+    story: Story = state.story(row["id"])
     articles = search.story_articles(state.nw.store, story)
     names = search.outlet_names(story)
     sides = []
@@ -169,9 +212,7 @@ def story_page(request: Request, story_id: str, status: str = Query("", max_leng
                 "html": highlight_paragraphs(a.text, marks),
             }
         )
-    return render(
-        request,
-        "story.html",
+    return env.get_template("story.html").render(
         story=story,
         names=names,
         outlets=search.outlet_list(story),
@@ -185,7 +226,7 @@ def story_page(request: Request, story_id: str, status: str = Query("", max_leng
         figures=search.figure_table(story),
         timeline=[{**t, "cites": search.cited(story, t["text"], t.get("citations", []))} for t in story.timeline],
         sides=sides,
-        row=state.nw.store.story_row(story.id),
+        row=row,
     )
 
 
