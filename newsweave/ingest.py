@@ -414,8 +414,14 @@ def _strip_html(fragment: str) -> str:
     return re.sub(r"\n\s*\n+", "\n\n", tree.text_content()).strip()
 
 
-def parse_feed(raw: bytes, origin: str, fallback_source: str | None = None) -> Iterator[Article | InputError]:
-    """RSS/Atom entries become articles with their links and dates (feedparser)."""
+def parse_feed(
+    raw: bytes, origin: str, fallback_source: str | None = None, min_text: int = MIN_TEXT_CHARS
+) -> Iterator[Article | InputError]:
+    """RSS/Atom entries become articles with their links and dates (feedparser).
+
+    ``min_text`` is the shortest entry text kept; the feed watcher passes 0
+    because it fetches the linked page of entries that carry no text.
+    """
     import feedparser
 
     parsed = feedparser.parse(raw)
@@ -442,7 +448,7 @@ def parse_feed(raw: bytes, origin: str, fallback_source: str | None = None) -> I
             content = " ".join(c.get("value", "") for c in entry.content)
         content = content or entry.get("summary", "")
         body = _strip_html(content)
-        if len(body) < MIN_TEXT_CHARS:
+        if len(body) < min_text or (not body and not link):
             yield InputError(entry_origin, "feed entry has no text")
             continue
         published = None

@@ -356,12 +356,16 @@ class Watcher:
 
     def _articles(self, spec: FeedSpec, body: bytes) -> Iterator[Article | InputError]:
         """The feed's entries, each with its page's full text when the entry is short and the page is new."""
-        for item in parse_feed(body, origin=spec.url):
-            if isinstance(item, InputError) or not item.url or len(item.text) >= FULL_TEXT_CHARS:
+        for item in parse_feed(body, origin=spec.url, min_text=0):
+            if isinstance(item, InputError):
                 yield item
                 continue
+            if not item.url or len(item.text) >= FULL_TEXT_CHARS:
+                yield _entry_or_error(item, "it has no link to a page")
+                continue
             if self.nw.store.has_article(item.id, item.url):
-                yield item  # known: ingestion will call it unchanged (or a revision) without a fetch
+                # Known: its stored text came from its page; the teaser must not
+                # replace it as a "revision", and the page is not fetched again.
                 continue
             yield self._with_page(item)
 
