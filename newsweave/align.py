@@ -59,6 +59,7 @@ class SimilarityAligner:
             for q in an.quotes
             if q.speaker and (name := index.lookup(q.speaker))
         }
+        index.mark_speakers(set(speaker_of.values()))
         sents = [s for an in analyses for s in an.sentences]
         vecs = self.embedder.embed([s.text for s in sents]) if sents else np.zeros((0, 1), dtype=np.float32)
         titles = [a.title for a in articles if a.title]

@@ -289,5 +289,25 @@ def eval_clustering(path: str, as_json: bool) -> None:
     click.echo(f"pairwise  P {p['precision']:.3f}  R {p['recall']:.3f}  F1 {p['f1']:.3f}")
 
 
+@eval.command("summary")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--words", type=int, default=67, show_default=True, help="Word budget of every summary.")
+@click.option("--limit", type=int, default=None, help="Only the first N records.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_summary(path: str, words: int, limit: int | None, as_json: bool) -> None:
+    """ROUGE-1/2/L of newsweave's summaries and the lead and LexRank baselines (NeuS-style JSONL)."""
+    from .evaluate_summary import evaluate, load_records
+
+    with _errors_to_exit():
+        scores = evaluate(load_records(path, limit=limit), words=words)
+    if as_json:
+        click.echo(json.dumps(scores.to_dict(), indent=2))
+        return
+    click.echo(f"records {scores.records}  budget {scores.words} words")
+    click.echo(f"{'method':<10} {'ROUGE-1':>8} {'ROUGE-2':>8} {'ROUGE-L':>8}")
+    for method, r in scores.rouge.items():
+        click.echo(f"{method:<10} {r['rouge1']:>8.2f} {r['rouge2']:>8.2f} {r['rougeL']:>8.2f}")
+    click.echo(f"newsweave sentences cited: {scores.cited_sentences}/{scores.summary_sentences}")
+
 if __name__ == "__main__":  # pragma: no cover
     main()

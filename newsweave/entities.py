@@ -69,6 +69,28 @@ TITLES = {
     "vice",
     "acting",
 }
+#: Words that mark a speaking name as an institution ("Homeland Security"), not a person.
+INSTITUTION_WORDS = {
+    "security",
+    "department",
+    "ministry",
+    "office",
+    "authority",
+    "embassy",
+    "agency",
+    "council",
+    "news",
+    "university",
+    "force",
+    "forces",
+    "police",
+    "army",
+    "government",
+    "committee",
+    "service",
+    "house",
+    "court",
+}
 PEOPLE_LIKE = {"PERSON"}
 PLACE_LIKE = {"GPE", "LOC", "FAC"}
 
@@ -114,14 +136,15 @@ class EntityIndex:
             toks = key_tokens(m.text)
             if not toks:
                 continue
-            home = self._find(toks, m.label)
+            acronym = acronym_of(m.text)
+            home = self._find(toks, m.label, acronym)
             if home is None:
-                home = {"tokens": toks, "labels": Counter(), "mentions": []}
+                home = {"tokens": toks, "labels": Counter(), "mentions": [], "acronym": acronym}
                 self.groups.append(home)
             home["labels"][m.label] += 1
             home["mentions"].append(m)
 
-    def _find(self, toks: list[str], label: str) -> dict[str, Any] | None:
+    def _find(self, toks: list[str], label: str, acronym: str | None = None) -> dict[str, Any] | None:
         if len(toks) == 1:
             # A lone surname joins the one person whose full name ends with it, whatever
             # spaCy tagged the lone mention; if two people share it, it joins nobody.
@@ -132,12 +155,28 @@ class EntityIndex:
             ]
             if len(people) == 1:
                 return people[0]
+        if acronym:
+            # "U.S." / "US" / "the United States": an acronym joins the name it abbreviates.
+            for g in self.groups:
+                if g.get("acronym") == acronym or _initials(g["tokens"]) == acronym:
+                    return g
+        elif len(toks) > 1:
+            for g in self.groups:
+                if g.get("acronym") and g["acronym"] == _initials(toks) and _compatible_types(label, group_type(g)):
+                    g["tokens"] = toks  # the spelled-out name is the better key
+                    return g
         for g in self.groups:
             # A full name is the same entity whatever spaCy tagged it ("Ilse Varga" as ORG once).
             same_type = len(toks) > 1 or _compatible_types(label, group_type(g))
             if _same_name(toks, g["tokens"]) and same_type:
                 return g
         return None
+
+    def mark_speakers(self, names: set[str]) -> None:
+        """Mark the entities that speak a quote (people, whatever spaCy tagged them)."""
+        for g in self.groups:
+            if self._name(g) in names:
+                g["speaker"] = True
 
     def lookup(self, surface: str | None) -> str | None:
         """The resolved entity name for a surface form (a quote's speaker), or None."""
@@ -188,16 +227,36 @@ class EntityIndex:
         return out
 
 
+def acronym_of(text: str) -> str | None:
+    """ "U.S." / "US" / "the UK's" -> "us" / "uk": a name written as capitals, lower-cased; else None."""
+    t = re.sub(r"['’]s?$", "", text.strip())
+    t = re.sub(r"^the\s+", "", t, flags=re.I).replace(".", "")
+    return t.lower() if 2 <= len(t) <= 5 and t.isalpha() and t.isupper() else None
+
+
+def _initials(toks: list[str]) -> str:
+    words = [t for t in toks if t not in {"of", "the", "and", "for"}]
+    return "".join(t[0] for t in words) if len(words) >= 2 else ""
+
+
 def group_type(g: dict[str, Any]) -> str:
-    """The majority label; PERSON when a third of the mentions say so (the small model often tags people ORG)."""
+    """The majority label; PERSON when a third of the mentions say so (the small model often tags people ORG).
+
+    A name written in capitals ("KXNW") is never a person; a multi-word name
+    that speaks a quote is one (``EntityIndex.mark_speakers``).
+    """
     labels: Counter[str] = g["labels"]
+    if g.get("acronym"):
+        return "ORG" if labels.most_common(1)[0][0] == "PERSON" else labels.most_common(1)[0][0]
+    if g.get("speaker") and len(g["tokens"]) > 1 and (labels["PERSON"] or not set(g["tokens"]) & INSTITUTION_WORDS):
+        return "PERSON"
     if labels["PERSON"] * 3 >= sum(labels.values()):
         return "PERSON"
     return labels.most_common(1)[0][0]
 
 
 def _plausible(text: str) -> bool:
-    t = text.strip()
+    t = re.sub(r"^the\s+", "", text.strip(), flags=re.I)
     words = [w.lower().strip(".,") for w in t.split()]
     if all(w in TITLES for w in words):
         return False  # "General", "Supreme": a title alone names nobody

@@ -76,7 +76,7 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
     entities = [
         EntityMention(article.id, e.text, e.label_, e.start_char, e.end_char, sent_of(e.start_char))
         for e in doc.ents
-        if e.label_ in ENTITY_LABELS and e.text.strip()
+        if e.label_ in ENTITY_LABELS and e.text.strip() and not _part_of_word(article.text, e.start_char, e.end_char)
     ]
     return ArticleAnalysis(
         article=article.id,
@@ -85,4 +85,13 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         quotes=find_quotes(article.text, article.id, doc, sentences, entities),
         figures=find_figures(article.text, article.id, doc, sent_of),
         dates=find_dates(article.text, article.id, article.published, doc, sent_of),
+    )
+
+
+def _part_of_word(text: str, start: int, end: int) -> bool:
+    """Whether a span is a piece of a hyphenated word ("Mar" of "Mar-a-Lago"): not an entity by itself."""
+    after = text[end : end + 2]
+    before = text[max(0, start - 2) : start]
+    return (len(after) == 2 and after[0] == "-" and after[1].isalpha()) or (
+        len(before) == 2 and before[1] == "-" and before[0].isalpha()
     )

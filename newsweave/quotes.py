@@ -102,7 +102,8 @@ def quote_spans(text: str) -> list[_Span]:
     """Pair quote marks, paragraph by paragraph; see the module docstring."""
     spans: list[_Span] = []
     pos = 0
-    for p, para in enumerate(text.split("\n")):
+    paras = text.split("\n")
+    for p, para in enumerate(paras):
         base = pos
         pos += len(para) + 1
         opened: int | None = None
@@ -113,7 +114,8 @@ def quote_spans(text: str) -> list[_Span]:
             elif opened is not None:
                 spans.append(_make(text, opened, at, at + 1, False, p))
                 opened = None
-        if opened is not None and not para[: opened - base].strip():
+        continued = p + 1 < len(paras) and paras[p + 1].lstrip()[:1] in {'"', "“"}
+        if opened is not None and (continued or not para[: opened - base].strip()):
             end = base + len(para.rstrip())
             spans.append(_make(text, opened, end, end, True, p))
     return [s for s in spans if len(text[s.start : s.end].split()) >= 2]

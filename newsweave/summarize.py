@@ -135,11 +135,19 @@ class ExtractiveSummarizer:
         min_words: Keep adding (shorter) sentences until this many words, if any fit.
         single_source_limit: At most this many single-source facts after the summary.
         min_sentence_words: Shorter sentences (captions, bylines) are never chosen.
+        overflow: Let the last sentence run past ``max_words`` (for a reader that cuts
+            at the budget, as ROUGE evaluation does) instead of skipping it.
     """
 
     def __init__(
-        self, max_words: int = 120, min_words: int = 60, single_source_limit: int = 5, min_sentence_words: int = 6
+        self,
+        max_words: int = 120,
+        min_words: int = 60,
+        single_source_limit: int = 5,
+        min_sentence_words: int = 6,
+        overflow: bool = False,
     ) -> None:
+        self.overflow = overflow
         self.max_words = max_words
         self.min_words = min_words
         self.single_source_limit = single_source_limit
@@ -191,7 +199,7 @@ class ExtractiveSummarizer:
         total = 0
         for _, s, sc in ranked:
             n = len(s.text.split())
-            if n < self.min_sentence_words or total + n > self.max_words:
+            if n < self.min_sentence_words or (total + n > self.max_words and not self.overflow):
                 if total >= self.min_words:
                     break
                 continue
@@ -201,6 +209,8 @@ class ExtractiveSummarizer:
             chosen.append((s, sc))
             seen |= grams
             total += n
+            if total >= self.max_words:
+                break
         return chosen
 
 

@@ -1,0 +1,96 @@
+"""The align stage on hand-made data: entity resolution, figure agreement, quote merging, facts."""
+
+from __future__ import annotations
+
+from newsweave.align import SimilarityAligner, root_of
+from newsweave.embed import HashingEmbedder
+from newsweave.entities import EntityIndex, key_tokens
+from newsweave.figures import align_figures, compatible
+from newsweave.models import Article, ArticleAnalysis, EntityMention, Figure, Quote, Sentence
+from newsweave.quotes import merge_quotes
+
+
+def _ent(article: str, text: str, label: str = "PERSON") -> EntityMention:
+    return EntityMention(article, text, label, 0, len(text), 0)
+
+
+def test_align_entities_spelling_titles_surnames_possessives() -> None:
+    index = EntityIndex(
+        [
+            _ent("a", "Gen. Qassem Soleimani"),
+            _ent("b", "Maj Gen Qasem Soleimani"),
+            _ent("b", "Soleimani's", "GPE"),
+            _ent("c", "Soleimani"),
+            _ent("a", "U.S.", "GPE"),
+            _ent("b", "the United States", "GPE"),
+        ]
+    )
+    ents = {e["name"]: e for e in index.entities()}
+    sol = next(e for e in ents.values() if "Soleimani" in e["name"])
+    assert sol["type"] == "PERSON" and sol["articles"] == ["a", "b", "c"]
+    assert "Soleimani" in sol["aliases"]
+    assert any(e["articles"] == ["a", "b"] and e["type"] == "GPE" for e in ents.values())
+    assert key_tokens("Maj Gen Qasem Soleimani's") == ["qasem", "soleimani"]
+
+
+def test_align_entities_never_merge_two_people_sharing_a_word() -> None:
+    index = EntityIndex(
+        [_ent("a", "John Smith"), _ent("b", "Jane Smith"), _ent("c", "Smith"), _ent("c", "President Biden")]
+    )
+    names = {e["name"] for e in index.entities()}
+    assert {"John Smith", "Jane Smith"} <= names
+    assert index.lookup("Smith") not in {"John Smith", "Jane Smith"}  # ambiguous: joins nobody
+    assert index.lookup("Mr Biden") == "Biden"
+
+
+def _fig(article: str, value: float, hedge: str | None, counted: str, text: str, approximate: bool = False) -> Figure:
+    return Figure(article, value, None, hedge, counted, text, 0, len(text), 0, approximate)
+
+
+def test_align_figures_hedges_agree_and_conflict() -> None:
+    assert compatible([_fig("a", 3000, None, "troop", "x"), _fig("b", 3000, "almost", "troop", "y")])
+    assert compatible([_fig("a", 3000, "roughly", "troop", "x"), _fig("b", 3000, "almost", "troop", "y")])
+    assert not compatible([_fig("a", 12, None, "death", "x"), _fig("b", 30, None, "death", "y")])
+    assert compatible([_fig("a", 3000, None, "soldier", "x", approximate=True), _fig("b", 3000, None, "troop", "y")])
+
+
+def test_align_figures_groups_across_articles() -> None:
+    sents = {
+        ("a", 0): Sentence("a", 0, 0, 40, "12 people died in the flood on Monday."),
+        ("b", 0): Sentence("b", 0, 0, 40, "30 people died in the flood on Monday."),
+        ("c", 0): Sentence("c", 0, 0, 40, "The council approved 4 new bridges."),
+    }
+    figs = [
+        _fig("a", 12, None, "people", "12 people"),
+        _fig("b", 30, None, "people", "30 people"),
+        _fig("c", 4, None, "bridge", "4 new bridges"),
+    ]
+    groups = align_figures(figs, sents, HashingEmbedder())
+    deaths = next(g for g in groups if len(g["mentions"]) == 2)
+    assert deaths["status"] == "conflict"
+    assert any(g["status"] == "single-source" and g["what"] == "bridge" for g in groups)
+
+
+def test_align_quotes_merge_trimmed_variants_with_one_speaker() -> None:
+    q1 = Quote(
+        "a", "We took action last night to stop a war. We did not take action to start a war.", 0, 80, "Trump", 0
+    )
+    q2 = Quote("b", "We took action last night to stop a war", 0, 39, "Donald Trump", 0)
+    q3 = Quote("b", "Something else entirely was said here", 50, 88, "Peter Mansoor", 1)
+    merged = merge_quotes([q1, q2, q3], {("a", "Trump"): "Donald Trump", ("b", "Donald Trump"): "Donald Trump"})
+    top = merged[0]
+    assert top["speaker"] == "Donald Trump" and top["articles"] == ["a", "b"]
+    assert top["variants"] == ["We took action last night to stop a war"]
+    assert len(merged) == 2
+
+
+def test_align_facts_wire_copy_counts_once() -> None:
+    text = "Nearly 1,200 residents were evacuated from Larkmoor after cracks appeared in the dam."
+    arts = [Article(id=i, title="", text=text) for i in ("a", "b", "c")]
+    ans = [ArticleAnalysis(i, sentences=[Sentence(i, 0, 0, len(text), text)]) for i in ("a", "b", "c")]
+    aligner = SimilarityAligner(HashingEmbedder())
+    facts = aligner.align(arts, ans, {"b": "a"})["facts"]
+    assert facts[0]["status"] == "corroborated" and facts[0]["sources"] == 2 and facts[0]["wire_copy"]
+    only_copy = aligner.align(arts[:2], ans[:2], {"b": "a"})["facts"]
+    assert only_copy[0]["status"] == "single-source" and only_copy[0]["wire_copy"]
+    assert root_of("c", {"c": "b", "b": "a"}) == "a"

@@ -1,0 +1,90 @@
+"""The extract stage's rules on small hand-made sentences: figures, hedges, quotes, speakers, dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from newsweave.dates import is_event_date, resolve_date
+from newsweave.extract import SpacyExtractor, split_sentences
+from newsweave.figures import word_number
+from newsweave.models import Article
+
+pytestmark = pytest.mark.slow  # loads the spaCy model
+
+
+def _analyse(text: str, published: str | None = None):  # type: ignore[no-untyped-def]
+    return SpacyExtractor().extract(Article(id="a", title="", text=text, published=published))
+
+
+def test_extract_figures_hedges_scales_and_counted_nouns() -> None:
+    text = (
+        "Almost 3,000 US troops were sent. The fund gave $2bn to 1.2 million farmers. "
+        "Fifteen thousand people marched while thousands of soldiers watched."
+    )
+    figs = {f.text: f for f in _analyse(text).figures}
+    assert figs["Almost 3,000 US troops"].value == 3000 and figs["Almost 3,000 US troops"].hedge == "almost"
+    assert figs["Almost 3,000 US troops"].counted == "troop" and figs["Almost 3,000 US troops"].unit is None
+    assert figs["$2bn"].value == 2e9 and figs["$2bn"].unit == "USD"
+    assert figs["1.2 million farmers"].value == 1.2e6
+    assert any(f.value == 15000 and f.counted == "people" for f in figs.values())
+    assert any(f.approximate and f.counted == "soldier" for f in figs.values())
+    for f in figs.values():
+        assert text[f.start : f.end] == f.text
+
+
+def test_extract_figures_skip_ordinals_years_and_us() -> None:
+    text = "Troops from the 82nd Airborne Division left in 2019 for the U.S. base."
+    assert _analyse(text).figures == []
+
+
+def test_extract_word_numbers() -> None:
+    assert word_number("twenty-five") == 25
+    assert word_number("a dozen") == 12
+    assert word_number("banana") is None
+
+
+def test_extract_quotes_speakers_after_before_and_pronoun() -> None:
+    text = (
+        "Mayor Ilse Varga visited the dam on Tuesday.\n"
+        '"We will not gamble with lives," said Ilse Varga.\n'
+        "“The dam has held for ninety years,” she said. “We are ready.”\n"
+        'Trump said, "We took action last night to stop a war."\n'
+        'Iran has vowed "harsh retaliation" for the strike.'
+    )
+    quotes = {q.text: q for q in _analyse(text).quotes}
+    assert quotes["We will not gamble with lives"].speaker == "Ilse Varga"
+    assert quotes["The dam has held for ninety years"].speaker == "Ilse Varga"
+    assert quotes["We are ready."].speaker == "Ilse Varga"
+    assert quotes["We took action last night to stop a war."].speaker == "Trump"
+    assert quotes["harsh retaliation"].speaker == "Iran"
+    for q in quotes.values():
+        assert text[q.start : q.end] == q.text
+
+
+def test_extract_multi_paragraph_quote_keeps_its_speaker() -> None:
+    text = 'The president said: "We will find you.\n"We did not take action to start a war."'
+    quotes = _analyse(text).quotes
+    assert [q.text for q in quotes] == ["We will find you.", "We did not take action to start a war."]
+    assert quotes[0].speaker == quotes[1].speaker
+
+
+def test_extract_sentences_drop_the_dateline() -> None:
+    text = "COLUMBUS (WCMH) — The U.S. says it is sending more troops."
+    an = _analyse(text)
+    assert an.sentences[0].text.startswith("The U.S. says")
+    assert split_sentences  # the public splitter is importable for other stages
+
+
+def test_extract_dates_resolve_against_publication_date() -> None:
+    pub = date(2025, 4, 15)  # a Tuesday
+    assert resolve_date("Friday", pub) == "2025-04-11"
+    assert resolve_date("Friday", pub, ahead=True) == "2025-04-18"
+    assert resolve_date("yesterday", pub) == "2025-04-14"
+    assert resolve_date("on Friday", None) is None
+    assert resolve_date("2019", pub) == "2019"
+    assert resolve_date("many years ago", pub) is None
+    assert is_event_date("Tuesday night") and not is_event_date("ninety years")
+    an = _analyse("Schools will stay closed until Friday.", published="2025-04-15T18:30:00Z")
+    assert [d.date for d in an.dates] == ["2025-04-18"]

@@ -1,0 +1,87 @@
+"""The summarize stage on hand-made analyses: budget, redundancy, citations, single-source, timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsweave.models import Article, ArticleAnalysis, DateMention, Sentence
+from newsweave.summarize import ExtractiveSummarizer, timeline
+
+
+def _story() -> tuple[list[Article], list[ArticleAnalysis], dict[str, list[dict[str, Any]]]]:
+    texts = {
+        "a": [
+            "About 1,200 residents were evacuated from Larkmoor on Tuesday after cracks appeared in the dam.",
+            "Water began seeping through the eastern wall of the dam shortly before dawn, officials said.",
+            "Schools in the town will stay closed until Friday while engineers inspect the structure.",
+        ],
+        "b": [
+            "Nearly 1,200 people have left their homes in Larkmoor after engineers found cracks in the dam.",
+            "Water began seeping through the eastern wall of the dam shortly before dawn, officials said.",
+            "Local farmers fear the loss of the spring harvest if the whole valley floods this week.",
+        ],
+    }
+    articles, analyses, scores = [], [], []
+    for aid, sents in texts.items():
+        text = " ".join(sents)
+        objs, pos = [], 0
+        for i, s in enumerate(sents):
+            start = text.index(s, pos)
+            objs.append(Sentence(aid, i, start, start + len(s), s))
+            pos = start + len(s)
+            scores.append(
+                {
+                    "article": aid,
+                    "sentence": i,
+                    "position": i / 2,
+                    "centrality": 0.8 - 0.2 * i,
+                    "support": 0.9 if i < 2 else 0.1,
+                    "title_similarity": 0.5,
+                    "citations": ["a", "b"] if i < 2 else [aid],
+                }
+            )
+        articles.append(Article(id=aid, title="", text=text, published="2025-04-15"))
+        analyses.append(ArticleAnalysis(aid, sentences=objs))
+    facts = [
+        {
+            "text": texts["b"][2],
+            "status": "single-source",
+            "evidence": [{"article": "b", "sentence": 2, "text": texts["b"][2], "start": 0, "end": 1}],
+            "sources": 1,
+        }
+    ]
+    return articles, analyses, {"facts": facts, "sentences": scores}
+
+
+def test_summarize_budget_redundancy_and_citations() -> None:
+    articles, analyses, alignment = _story()
+    out = ExtractiveSummarizer(max_words=60, min_words=20).summarize(articles, analyses, alignment)
+    texts = [s["text"] for s in out["summary"]]
+    assert sum(len(t.split()) for t in texts) <= 60
+    assert len(set(texts)) == len(texts)
+    # The sentence both outlets carry word for word appears once.
+    assert sum("Water began seeping" in t for t in texts) <= 1
+    seeping = [s for s in out["summary"] if "Water began seeping" in s["text"]]
+    assert not seeping or seeping[0]["citations"] == ["a", "b"]
+    by_id = {a.id: a.text for a in articles}
+    for s in out["summary"]:
+        assert any(s["text"] in by_id[c] for c in s["citations"])
+
+
+def test_summarize_single_source_facts_are_marked() -> None:
+    articles, analyses, alignment = _story()
+    out = ExtractiveSummarizer(max_words=30, min_words=10).summarize(articles, analyses, alignment)
+    if out["single_source"]:
+        assert all(s["status"] == "single-source" and len(s["citations"]) == 1 for s in out["single_source"])
+    assert not any("spring harvest" in s["text"] for s in out["summary"]) or not out["single_source"]
+
+
+def test_summarize_timeline_dates_and_unresolved_expressions() -> None:
+    s = Sentence("a", 0, 0, 30, "Schools stay closed until Friday.")
+    dated = ArticleAnalysis("a", sentences=[s], dates=[DateMention("a", "Friday", 25, 31, 0, "2025-04-18")])
+    t = Sentence("b", 0, 0, 30, "On Friday (NZT), he was killed.")
+    undated = ArticleAnalysis("b", sentences=[t], dates=[DateMention("b", "Friday", 3, 9, 0, None)])
+    vague = ArticleAnalysis("c", sentences=[t], dates=[DateMention("c", "many years ago", 3, 9, 0, None)])
+    entries = timeline([undated, dated, vague])
+    assert [e["date"] for e in entries] == ["2025-04-18", None]
+    assert entries[1]["expression"] == "Friday"
