@@ -487,3 +487,15 @@ def test_web_story_page_cache_follows_changes(client: TestClient, nw: Newsweave)
     nw.store.save_story(changed, 2)
     assert "Larkmoor evacuated, dam holds</h1>" in client.get("/stories/s-dam").text
     assert client.get("/api/stories/s-dam").json()["stories"][0]["headline"] == "Larkmoor evacuated, dam holds"
+
+
+def test_markup_sparkline_counts_updates_over_time() -> None:
+    from newsweave.web.markup import sparkline
+
+    stamps = ["2025-04-15T00:00:00+00:00", "2025-04-15T00:10:00+00:00", "2025-04-16T00:00:00+00:00", "not a date"]
+    svg = str(sparkline(stamps, width=120, height=20, bins=12))
+    assert 'aria-label="3 updates"' in svg
+    # Two updates in the first slice (full height), one in the last (half height).
+    assert '<rect x="1.0" y="0.0" width="8.0" height="20.0">' in svg
+    assert '<rect x="111.0" y="10.0" width="8.0" height="10.0">' in svg
+    assert str(sparkline([])) == ""

@@ -89,18 +89,23 @@ def highlight_paragraphs(text: str, marks: Iterable[Mark]) -> Markup:
 
 
 def sparkline(stamps: Sequence[str], width: int = 96, height: int = 20, bins: int = 12) -> Markup:
-    """An inline SVG bar chart of update times between the first and the last (no script, no style)."""
+    """An inline SVG bar chart of update times between the first and the last (no script, no style).
+
+    The bars count updates in ``bins`` equal slices of the time from the first
+    update to the last, over a baseline.
+    """
     times = sorted(t for t in (_parse(s) for s in stamps) if t is not None)
     if not times:
         return Markup("")
     lo, hi = times[0].timestamp(), times[-1].timestamp()
     counts = [0] * bins
     for t in times:
-        i = 0 if hi == lo else min(bins - 1, int((t.timestamp() - lo) / (hi - lo) * bins))
+        # All at one instant: one bar at the right end, i.e. "just now" relative to the story's span.
+        i = bins - 1 if hi == lo else min(bins - 1, int((t.timestamp() - lo) / (hi - lo) * bins))
         counts[i] += 1
     top = max(counts)
     bar = width / bins
-    rects = []
+    rects = [f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#8a94a3"></line>']
     for i, c in enumerate(counts):
         if c:
             h = max(2.0, height * c / top)
