@@ -23,6 +23,8 @@ from .models import Article
 
 #: Largest single input file or record accepted, in bytes.
 MAX_INPUT_BYTES = 20 * 1024 * 1024
+#: Most entries read from one feed; a longer feed is read up to here and quarantined with the reason.
+MAX_FEED_ENTRIES = 1000
 #: Smallest body text, in characters, that can be called an article.
 MIN_TEXT_CHARS = 20
 
@@ -326,6 +328,8 @@ def parse_record(raw: bytes | str | dict[str, Any], default_id: str, origin: str
             raise InputError(origin, f"undecodable line: not UTF-8 at byte {exc.start}") from exc
         except json.JSONDecodeError as exc:
             raise InputError(origin, f"malformed JSON: {exc.msg} at column {exc.colno}") from exc
+        except RecursionError as exc:
+            raise InputError(origin, "malformed JSON: nested too deeply") from exc
     if not isinstance(record, dict):
         raise InputError(origin, f"expected a JSON object, got {type(record).__name__}")
     body = record.get("text")
@@ -424,6 +428,9 @@ def parse_feed(
     """
     import feedparser
 
+    if _declares_entities(raw):
+        yield InputError(origin, "XML declares entities (<!ENTITY>): refused, as entity expansion can be a bomb")
+        return
     parsed = feedparser.parse(raw)
     if parsed.get("bozo") and not parsed.entries:
         reason = parsed.get("bozo_exception")
@@ -433,8 +440,12 @@ def parse_feed(
         yield InputError(origin, "feed has no entries")
         return
     feed_title = parsed.feed.get("title") if parsed.get("feed") else None
+    entries = parsed.entries
+    if len(entries) > MAX_FEED_ENTRIES:
+        yield InputError(origin, f"feed has {len(entries)} entries; only the first {MAX_FEED_ENTRIES} were read")
+        entries = entries[:MAX_FEED_ENTRIES]
     seen: set[str] = set()
-    for n, entry in enumerate(parsed.entries, start=1):
+    for n, entry in enumerate(entries, start=1):
         link = entry.get("link")
         entry_origin = f"{origin}#entry{n}"
         entry_id = entry.get("id") or link or f"{Path(origin).stem}-{n}"
@@ -470,6 +481,14 @@ def parse_feed(
             byline=entry.get("author"),
             origin=entry_origin,
         )
+
+
+def _declares_entities(raw: bytes) -> bool:
+    """Whether an XML document's prolog declares entities (billion laughs and external entities live there)."""
+    head = raw[: 1 << 20]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    return b"<!ENTITY" in head.upper()
 
 
 def _slug_id(value: str) -> str:

@@ -54,6 +54,7 @@ def read_warc(path: str | Path) -> Iterator[Article | InputError]:
     with Path(path).open("rb") as fh:
         records = ArchiveIterator(fh, check_digests=False)
         offset = 0
+        seen = 0
         while True:
             try:
                 record = next(records)
@@ -67,12 +68,16 @@ def read_warc(path: str | Path) -> Iterator[Article | InputError]:
                     f"{origin}@{offset}", f"damaged WARC archive: {type(exc).__name__}: {_short(exc)}; stopped here"
                 )
                 return
+            seen += 1
             # the payload is read before asking for the offset: warcio computes
             # the offset by consuming the record.
             item = _record_article(record, origin, lambda: records.get_record_offset())
             offset = records.get_record_offset()
             if item is not None:
                 yield item
+    if seen == 0:
+        yield InputError(origin, "no WARC records found: an empty or damaged archive")
+        return
     if head_is_gzip(Path(path)):
         damage = _gzip_damage(Path(path))
         if damage:
@@ -108,6 +113,8 @@ def _head(path: Path) -> bytes:
 
 def _record_article(record: Any, origin: str, offset_of: Callable[[], int]) -> Article | InputError | None:
     """One record as an article, an error, or None when it is not an HTML page."""
+    if not record.rec_type:
+        return InputError(f"{origin}@{offset_of()}", "WARC record without a WARC-Type header: damaged archive")
     if record.rec_type not in ("response", "resource"):
         return None
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
