@@ -415,7 +415,7 @@ def _api_router() -> Any:
             return Response(b'{"stories":[' + row["analysis"].encode() + b"]}", media_type="application/json")
         return {"stories": [state.story(story_id).to_dict()]}
 
-    @api.get("/articles/{article_id}", summary="One article with its extracted entities, quotes and figures")
+    @api.get("/articles/{article_id:path}", summary="One article with its extracted entities, quotes and figures")
     def get_article(request: Request, article_id: str) -> dict[str, Any]:
         """The article's fields, its story id, and what was extracted from it (offsets into ``text``)."""
         state = state_of(request)

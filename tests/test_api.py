@@ -247,6 +247,23 @@ def test_api_article_has_marks_with_offsets(client: TestClient) -> None:
     assert body["figures"][0]["hedge"] == "about"
 
 
+def test_api_article_ids_may_hold_slashes(client: TestClient, nw: Newsweave) -> None:
+    article = Article("2025/04/dam", "Dam", "A dam story with enough text to be an article.", source="Alpha")
+    with nw.store.transaction() as conn:
+        nw.store.insert_article(conn, article, "s-dam", None)
+    assert client.get("/api/articles/2025/04/dam").json()["id"] == "2025/04/dam"
+    assert "A dam story" in client.get("/articles/2025%2F04%2Fdam").text
+
+
+def test_cli_serve_help_lists_its_options() -> None:
+    from click.testing import CliRunner
+
+    from newsweave.cli import main
+
+    out = CliRunner().invoke(main, ["serve", "--help"]).output
+    assert all(opt in out for opt in ["--db", "--host", "--port", "--public-reads", "127.0.0.1", "8000"])
+
+
 @pytest.mark.parametrize("path", ["/api/stories/s-missing", "/api/articles/nope", "/api/nothing"])
 def test_api_unknown_ids_are_404_json(client: TestClient, path: str) -> None:
     res = client.get(path)

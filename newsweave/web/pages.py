@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import jinja2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .. import search
 from ..errors import ConfigError
@@ -230,7 +230,7 @@ def _render_story(state: Any, row: dict[str, Any], status: str) -> str:
     )
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse)
+@router.get("/articles/{article_id:path}", response_class=HTMLResponse)
 def article_page(request: Request, article_id: str, hl: str = Query("", max_length=40)) -> Response:
     """An article's clean text with its entities, quotes, figures and dates marked."""
     state = _state(request)
@@ -251,7 +251,6 @@ def article_page(request: Request, article_id: str, hl: str = Query("", max_leng
         a=view.article,
         html=highlight_paragraphs(view.article.text, marks),
         cited=cited,
-        escape=escape,
     )
 
 
