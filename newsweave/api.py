@@ -178,16 +178,19 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Guard:
-    """ASGI middleware: security headers on every response; 413 for bodies over the limit.
+    """ASGI middleware: security headers on every response; 413 for bodies over the limit; Host check.
 
     A declared ``Content-Length`` over the limit is refused before reading; a
-    chunked body is counted as it streams and cut off at the limit.
+    chunked body is counted as it streams and cut off at the limit. With
+    ``allowed_hosts``, a request whose ``Host`` is not one of them gets 400:
+    this stops DNS-rebinding pages from reading a server bound to localhost.
     """
 
-    def __init__(self, app: ASGIApp, max_body: int, docs_csp: str) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, docs_csp: str, allowed_hosts: frozenset[str] | None) -> None:
         self.app = app
         self.max_body = max_body
         self.docs_csp = docs_csp
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -203,7 +206,14 @@ class Guard:
                 message["headers"] = headers
             await send(message)
 
-        length = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        if self.allowed_hosts is not None:
+            host = _host_name(headers.get(b"host", b"").decode("latin-1"))
+            if host not in self.allowed_hosts:
+                message = f"host {host!r} is not served here; use http://127.0.0.1 or start serve with that --host"
+                await _error_response(400, message, scope)(scope, receive, send_with_headers)
+                return
+        length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             await _error_response(413 if length.isdigit() else 400, self._too_large(), scope)(
                 scope, receive, send_with_headers
@@ -224,6 +234,21 @@ class Guard:
 
     def _too_large(self) -> str:
         return f"request body over the limit of {self.max_body} bytes; send fewer articles per request"
+
+
+def _host_name(host: str) -> str:
+    """The host part of a ``Host`` header, lower-cased, without port or IPv6 brackets."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def loopback_hosts(host: str) -> frozenset[str] | None:
+    """The ``Host`` names to accept for a server bound to ``host``: its own and localhost's; None (any) for 0.0.0.0."""
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    return frozenset({host.lower(), "localhost", "127.0.0.1", "::1"})
 
 
 def _error_response(code: int, message: str, scope: Scope) -> Response:
@@ -298,6 +323,7 @@ def create_app(
     token: str | None = None,
     public_reads: bool = False,
     max_body: int = MAX_BODY,
+    allowed_hosts: frozenset[str] | None = None,
 ) -> FastAPI:
     """Build the newsweave web app (REST API under ``/api``, pages at ``/``, OpenAPI at ``/docs``).
 
@@ -307,6 +333,8 @@ def create_app(
         token: The API token for writes; from :func:`resolve_token` when None.
         public_reads: Let non-loopback clients read without the token.
         max_body: Largest request body accepted, in bytes (413 above).
+        allowed_hosts: ``Host`` header names to answer (400 for others); any when None.
+            ``serve`` passes :func:`loopback_hosts` of its ``--host``.
     """
     engine = nw or Newsweave(db)
     if token is None:
@@ -320,7 +348,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.newsweave = ServerState(engine, token, public_reads, max_body, threading.Lock())
-    app.add_middleware(Guard, max_body=max_body, docs_csp=docs_csp)
+    app.add_middleware(Guard, max_body=max_body, docs_csp=docs_csp, allowed_hosts=allowed_hosts)
     _install_errors(app)
 
     @app.get("/docs", include_in_schema=False)
@@ -539,7 +567,7 @@ def serve(
 
     token, where = resolve_token(db)
     with Newsweave(db) as nw:
-        app = create_app(db, nw=nw, token=token, public_reads=public_reads)
+        app = create_app(db, nw=nw, token=token, public_reads=public_reads, allowed_hosts=loopback_hosts(host))
         print(f"newsweave: serving {nw.store.url} at http://{host}:{port}/ (API docs at /docs)", flush=True)
         print(f"newsweave: writes need the API token in {where}", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -516,3 +516,16 @@ def test_markup_sparkline_counts_updates_over_time() -> None:
     assert '<rect x="1.0" y="0.0" width="8.0" height="20.0">' in svg
     assert '<rect x="111.0" y="10.0" width="8.0" height="10.0">' in svg
     assert str(sparkline([])) == ""
+
+
+def test_api_refuses_foreign_host_headers(nw: Newsweave) -> None:
+    from newsweave.api import loopback_hosts
+
+    app = create_app(nw=nw, token=TOKEN, allowed_hosts=loopback_hosts("127.0.0.1"))
+    with TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 5)) as local:
+        assert local.get("/api/stories").status_code == 200
+        assert local.get("/api/stories", headers={"host": "localhost:8000"}).status_code == 200
+        assert local.get("/api/stories", headers={"host": "[::1]:8000"}).status_code == 200
+        rebound = local.get("/api/stories", headers={"host": "attacker.example:8000"})
+        assert rebound.status_code == 400 and "not served here" in rebound.json()["error"]["message"]
+    assert loopback_hosts("0.0.0.0") is None
