@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -51,6 +52,7 @@ class RenderCache:
         self.size = size
         self._items: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._lock = threading.Lock()
+        self._render_lock = threading.Lock()
 
     def get(self, key: tuple[str, str]) -> str | None:
         """The cached page, or None."""
@@ -58,6 +60,18 @@ class RenderCache:
             html = self._items.get(key)
             if html is not None:
                 self._items.move_to_end(key)
+            return html
+
+    def get_or_render(self, key: tuple[str, str], render_page: Callable[[], str]) -> str:
+        """The cached page, or render it once: concurrent misses wait for one render instead of all rendering."""
+        html = self.get(key)
+        if html is not None:
+            return html
+        with self._render_lock:  # rendering is CPU-bound under the GIL: one at a time loses nothing
+            html = self.get(key)
+            if html is None:
+                html = render_page()
+                self.put(key, html)
             return html
 
     def put(self, key: tuple[str, str], html: str) -> None:
@@ -186,11 +200,7 @@ def story_page(request: Request, story_id: str, status: str = Query("", max_leng
     if row["id"] != story_id:  # an id merged into another story
         return RedirectResponse(story_link(row["id"]), status_code=301)
     key = (search.story_version(row), status)
-    html = pages_cache.get(key)
-    if html is None:
-        html = _render_story(state, row, status)
-        pages_cache.put(key, html)
-    return HTMLResponse(html)
+    return HTMLResponse(pages_cache.get_or_render(key, lambda: _render_story(state, row, status)))
 
 
 def _render_story(state: Any, row: dict[str, Any], status: str) -> str:
