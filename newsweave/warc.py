@@ -39,8 +39,10 @@ def read_warc(path: str | Path) -> Iterator[Article | InputError]:
     try:
         from warcio.archiveiterator import ArchiveIterator
         from warcio.exceptions import ArchiveLoadFailed
-    except ModuleNotFoundError as exc:
-        raise NotInstalled("reading WARC files", "warc") from exc
+    except ModuleNotFoundError:
+        # one unreadable file, not a failed batch: the message says what to install
+        yield InputError(str(path), str(NotInstalled("reading WARC files", "warc")))
+        return
     origin = str(path)
     try:
         head = _head(Path(path))
