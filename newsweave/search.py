@@ -465,7 +465,7 @@ def figure_table(story: Story) -> dict[str, Any]:
     Returns:
         ``{"outlets": [...], "rows": [{"what", "status", "cells": [[mention, ...] per outlet],
         "odd": [outlet, ...]}]}``; ``odd`` lists, for a conflicting figure, the outlets whose
-        value differs from the most common one.
+        value differs from the one most outlets give (all of them when no value has a majority).
     """
     names = outlet_names(story)
     outlets_ = outlet_list(story)
@@ -478,9 +478,14 @@ def figure_table(story: Story) -> dict[str, Any]:
                 cells[outlets_.index(outlet)].append(m)
         odd: list[str] = []
         if fig.get("status") == "conflict":
-            common = Counter(float(m["value"]) for m in fig.get("mentions", [])).most_common(1)
-            top = common[0][0] if common else None
-            odd = [o for o, ms in zip(outlets_, cells, strict=True) if any(float(m["value"]) != top for m in ms)]
+            common = Counter(float(m["value"]) for m in fig.get("mentions", [])).most_common(2)
+            # The reference is the value most outlets give; with a tie there is none, and all differ.
+            top = common[0][0] if common and (len(common) == 1 or common[0][1] > common[1][1]) else None
+            odd = [
+                outlet
+                for outlet, ms in zip(outlets_, cells, strict=True)
+                if any(top is None or float(m["value"]) != top for m in ms)
+            ]
         rows.append({"what": fig.get("what", ""), "status": fig.get("status"), "cells": cells, "odd": odd})
     return {"outlets": outlets_, "rows": rows}
 

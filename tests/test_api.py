@@ -473,8 +473,14 @@ def test_search_coverage_marks_who_differs() -> None:
 def test_search_figure_table_flags_the_odd_value() -> None:
     table = search.figure_table(build_story())
     hurt, residents = table["rows"]
-    assert [len(c) for c in hurt["cells"]] == [1, 1] and hurt["odd"]
+    assert [len(c) for c in hurt["cells"]] == [1, 1]
+    assert hurt["odd"] == ["Alpha", "Beta"]  # 2 against 4: no majority, so both differ
     assert residents["odd"] == []
+    story = build_story()
+    third = {**story.figures[0]["mentions"][0], "article": "alpha-1"}
+    story.articles.append({"id": "gamma-1", "source": "Gamma", "title": "T"})
+    story.figures[0]["mentions"].append({**third, "article": "gamma-1"})
+    assert search.figure_table(story)["rows"][0]["odd"] == ["Beta"]  # 2, 2 against 4
 
 
 def test_search_citation_evidence_finds_the_span_in_each_source() -> None:
