@@ -115,7 +115,7 @@ def ingest(paths: tuple[str, ...], db: str, ack: bool, batch_size: int) -> None:
         report = nw.ingest(paths, progress=step, on_commit=acknowledge if ack else None, batch_size=batch_size)
     _report_errors(report.errors)
     click.echo(
-        f"{len(report.added)} added, {len(report.revised)} revised, {len(report.unchanged)} unchanged, "
+        f"{len(report.added)} added, {len(report.unchanged)} unchanged, {len(report.revised)} revised, "
         f"{len(report.errors)} failed; {len(report.stories)} stories updated",
         err=True,
     )
