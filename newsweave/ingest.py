@@ -439,16 +439,17 @@ def parse_feed(
     if not parsed.entries:
         yield InputError(origin, "feed has no entries")
         return
-    feed_title = parsed.feed.get("title") if parsed.get("feed") else None
+    feed_title = _str_or_none(parsed.feed.get("title")) if parsed.get("feed") else None
     entries = parsed.entries
     if len(entries) > MAX_FEED_ENTRIES:
         yield InputError(origin, f"feed has {len(entries)} entries; only the first {MAX_FEED_ENTRIES} were read")
         entries = entries[:MAX_FEED_ENTRIES]
     seen: set[str] = set()
     for n, entry in enumerate(entries, start=1):
-        link = entry.get("link")
+        # feedparser leaves fields None (or odd types) on malformed entries
+        link = _str_or_none(entry.get("link"))
         entry_origin = f"{origin}#entry{n}"
-        entry_id = entry.get("id") or link or f"{Path(origin).stem}-{n}"
+        entry_id = _str_or_none(entry.get("id")) or link or f"{Path(origin).stem}-{n}"
         article_id = _slug_id(entry_id)
         if article_id in seen:
             yield InputError(entry_origin, f"duplicate entry id {entry_id!r}")
@@ -456,8 +457,8 @@ def parse_feed(
         seen.add(article_id)
         content = ""
         if entry.get("content"):
-            content = " ".join(c.get("value", "") for c in entry.content)
-        content = content or entry.get("summary", "")
+            content = " ".join(_str_or_none(c.get("value")) or "" for c in entry.content)
+        content = content or _str_or_none(entry.get("summary")) or ""
         body = _strip_html(content)
         if len(body) < min_text or (not body and not link):
             yield InputError(entry_origin, "feed entry has no text")
@@ -473,14 +474,18 @@ def parse_feed(
                 continue
         yield Article(
             id=article_id,
-            title=_strip_html(entry.get("title", "")) or first_sentence(body),
+            title=_strip_html(_str_or_none(entry.get("title")) or "") or first_sentence(body),
             text=body,
             source=detect_source(body, feed_title or None, link, fallback_source),
             published=published,
             url=link,
-            byline=entry.get("author"),
+            byline=_str_or_none(entry.get("author")),
             origin=entry_origin,
         )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _declares_entities(raw: bytes) -> bool:
