@@ -53,6 +53,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0002"
 #: Key of PostgreSQL's transaction-level advisory lock that serialises writers.
 PG_WRITE_LOCK = zlib.crc32(b"newsweave-store-write")
+#: Longest wait for PostgreSQL's write lock (SQLite's busy_timeout is the same).
+PG_LOCK_TIMEOUT_S = 60
 #: Quarantine origins and reasons are cut to this many characters.
 MAX_QUARANTINE_TEXT = 2000
 
@@ -256,6 +258,9 @@ class Store:
                 conn.execution_options(newsweave_write=True)
                 with conn.begin():
                     if self.dialect == "postgresql":
+                        # A writer waiting longer than this is stuck (e.g. a transaction
+                        # opened inside another one): fail with a StoreError, never hang.
+                        conn.execute(text(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT_S}s'"))
                         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_WRITE_LOCK})
                     yield conn
         except SQLAlchemyError as exc:

@@ -232,3 +232,15 @@ def test_store_state_json_round_trip(any_db: str) -> None:
         store.save_state(conn, "k", {"a": [3]})
     assert store.load_state("k") == {"a": [3]} and json.dumps(store.load_state("missing")) == "null"
     store.close()
+
+
+def test_store_nested_write_fails_instead_of_hanging(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write opened inside another write would wait for itself: it must fail with a StoreError, not hang."""
+    import newsweave.store as store_mod
+
+    monkeypatch.setattr(store_mod, "PG_LOCK_TIMEOUT_S", 1)
+    store = Store(pg_url)
+    with pytest.raises(StoreError, match="lock"), store.transaction():
+        store.quarantine("inner", "nested write")
+    assert store.quarantined() == []
+    store.close()
