@@ -228,20 +228,10 @@ def cluster(path: str, fmt: str) -> None:
 
 def _place_all(articles: Sequence[Any]) -> dict[str, str]:
     """Stream articles through the clustering engine; later merges relabel earlier articles."""
-    from .registry import build_pipeline
+    from .evaluate import place_stream
 
-    pipe = build_pipeline()
-    story_of: dict[str, str] = {}
     with _progress("Clustering", len(articles)) as step:
-        for a in articles:
-            placed = pipe.place(a)
-            for merged in placed.merged:
-                for k, v in story_of.items():
-                    if v == merged:
-                        story_of[k] = placed.story
-            story_of[a.id] = placed.story
-            step(1)
-    return story_of
+        return place_stream(articles, step=step)
 
 
 @main.command()

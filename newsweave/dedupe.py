@@ -31,14 +31,17 @@ class MinHashDeduper:
 
     An article whose estimated Jaccard similarity to an earlier article is at
     least ``threshold`` is a copy of it (its ``copy_of`` is the earliest original).
+    Texts too short to shingle (fewer than ``min_words`` words) are never called
+    copies: two one-line briefs that agree are not the same report.
     """
 
-    def __init__(self, threshold: float = 0.8, num_perm: int = 128, shingle: int = 5) -> None:
+    def __init__(self, threshold: float = 0.8, num_perm: int = 128, shingle: int = 5, min_words: int = 20) -> None:
         from datasketch import MinHashLSH
 
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle = shingle
+        self.min_words = min_words
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self._hashes: dict[str, Any] = {}
         self._origin: dict[str, str] = {}
@@ -47,13 +50,15 @@ class MinHashDeduper:
         from datasketch import MinHash
 
         m = MinHash(num_perm=self.num_perm)
-        for s in shingles(text, self.shingle):
-            m.update(s.encode("utf-8"))
+        # One vectorised batch instead of a Python call per shingle (about 10x faster).
+        m.update_batch([s.encode("utf-8") for s in shingles(text, self.shingle)])
         return m
 
     def check(self, article: Article) -> DuplicateInfo:
         if article.id in self._hashes:
             return DuplicateInfo(article.id, self._origin.get(article.id), 1.0 if article.id in self._origin else 0.0)
+        if len(_WORD.findall(article.text[:2000])) < self.min_words:
+            return DuplicateInfo(article.id)
         m = self._minhash(article.text)
         best: tuple[float, str] | None = None
         for other in self._lsh.query(m):

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .ingest import parse_record
 from .models import Article
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .pipeline import Pipeline
 
 
 def bcubed(gold: Mapping[str, str], pred: Mapping[str, str]) -> dict[str, float]:
@@ -75,6 +78,7 @@ def load_labelled(path: str | Path, label: str = "story") -> tuple[list[Article]
 
 
 def clustering_scores(gold: Mapping[str, str], pred: Mapping[str, str]) -> dict[str, Any]:
+    """Counts, B-cubed and pairwise scores of a predicted partition (``article -> story``) against gold."""
     return {
         "articles": len(gold),
         "gold_stories": len(set(gold.values())),
@@ -82,3 +86,43 @@ def clustering_scores(gold: Mapping[str, str], pred: Mapping[str, str]) -> dict[
         "bcubed": bcubed(gold, pred),
         "pairwise": pairwise(gold, pred),
     }
+
+
+def place_stream(
+    articles: Iterable[Article], pipeline: Pipeline | None = None, step: Callable[[int], None] | None = None
+) -> dict[str, str]:
+    """Place articles one at a time, in order, as ingestion does; return each article's final story.
+
+    Later merges relabel earlier articles (the merged story's id becomes an alias
+    of the surviving one), so the result is the partition at the end of the stream.
+
+    Args:
+        articles: the stream, in arrival order.
+        pipeline: the engine; ``build_pipeline()`` defaults when None (the same as ingestion).
+        step: called with 1 after each article (a progress bar).
+    """
+    from .registry import build_pipeline
+
+    pipe = pipeline or build_pipeline()
+    story_of: dict[str, str] = {}
+    alias: dict[str, str] = {}
+    for article in articles:
+        placed = pipe.place(article)
+        for merged in placed.merged:
+            alias[merged] = placed.story
+        story_of[article.id] = placed.story
+        if step:
+            step(1)
+
+    def final(sid: str) -> str:
+        while sid in alias:
+            sid = alias[sid]
+        return sid
+
+    return {aid: final(sid) for aid, sid in story_of.items()}
+
+
+def evaluate_clustering(path: str | Path, pipeline: Pipeline | None = None) -> dict[str, Any]:
+    """Stream a labelled JSONL through the engine and score its stories against the ``story`` field."""
+    articles, gold = load_labelled(path)
+    return clustering_scores(gold, place_stream(articles, pipeline))

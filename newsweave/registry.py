@@ -39,7 +39,7 @@ def build_pipeline(
 ) -> Pipeline:
     """The default pipeline, with any role replaced by the caller's object."""
     from .align import SimilarityAligner
-    from .cluster import CentroidClusterer
+    from .cluster import StreamClusterer
     from .dedupe import MinHashDeduper
     from .extract import SpacyExtractor
     from .summarize import ExtractiveSummarizer
@@ -47,7 +47,7 @@ def build_pipeline(
     emb = make_embedder(embedder) if isinstance(embedder, str) else embedder
     return Pipeline(
         deduper=deduper or MinHashDeduper(),
-        clusterer=clusterer or CentroidClusterer(emb),
+        clusterer=clusterer or StreamClusterer(),
         extractor=extractor or SpacyExtractor(),
         aligner=aligner or SimilarityAligner(emb),
         summarizer=summarizer or ExtractiveSummarizer(),
