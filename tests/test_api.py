@@ -355,6 +355,28 @@ def test_api_write_ingests_json_and_jsonl(client: TestClient) -> None:
     assert client.get("/api/stories", params={"outlet": "gamma"}).json()["total"] >= 1
 
 
+@pytest.mark.slow
+def test_api_write_ingests_html_feed_and_text(client: TestClient, demo_dir: Path) -> None:
+    html = (demo_dir / "gazette-larkmoor-dam.html").read_bytes()
+    res = client.post("/api/articles?id=gazette", content=html, headers={**AUTH, "content-type": "text/html"})
+    assert res.status_code == 201, res.text
+    assert client.get("/api/articles/gazette").json()["source"] == "The Fenwick Gazette"
+    feed = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Valley Post</title>
+      <item><guid>vp-1</guid><title>Orchard robots</title><link>https://valley.example/robots</link>
+      <description>Apple growers in Pellworth began testing fruit-picking robots this week,
+      the cooperative said.</description>
+      </item></channel></rss>"""
+    res = client.post("/api/articles", content=feed, headers={**AUTH, "content-type": "application/rss+xml"})
+    assert res.status_code == 201 and len(res.json()["added"]) == 1, res.text
+    text = b"Robots in the orchard\n\nPellworth growers say the fruit-picking robots work slowly but never tire."
+    res = client.post(
+        "/api/articles?id=note-1&source=Notes", content=text, headers={**AUTH, "content-type": "text/plain"}
+    )
+    assert res.status_code == 201, res.text
+    note = client.get("/api/articles/note-1").json()
+    assert note["title"] == "Robots in the orchard" and note["source"] == "Notes"
+
+
 # --------------------------------------------------------------------------- access and headers
 
 
