@@ -275,9 +275,8 @@ class SafeFetcher:
         # lookup would say; Host and SNI keep the name.
         pinned = target.copy_with(host=ip)
         default_port = 443 if scheme == "https" else 80
-        host_header = host if port == default_port else f"{host}:{port}"
-        if ":" in host and port != default_port:
-            host_header = f"[{host}]:{port}"
+        name = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+        host_header = name if port == default_port else f"{name}:{port}"
         request_headers = {"Host": host_header, "Accept-Encoding": "gzip, deflate", **headers}
         timeout = httpx.Timeout(min(remaining, 30.0), connect=min(remaining, self.limits.connect_timeout_s))
         extensions: dict[str, Any] = {"sni_hostname": host} if scheme == "https" else {}
