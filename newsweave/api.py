@@ -568,6 +568,9 @@ def serve(
     token, where = resolve_token(db)
     with Newsweave(db) as nw:
         app = create_app(db, nw=nw, token=token, public_reads=public_reads, allowed_hosts=loopback_hosts(host))
-        print(f"newsweave: serving {nw.store.url} at http://{host}:{port}/ (API docs at /docs)", flush=True)
+        from sqlalchemy.engine import make_url
+
+        where_db = make_url(nw.store.url).render_as_string(hide_password=True)
+        print(f"newsweave: serving {where_db} at http://{host}:{port}/ (API docs at /docs)", flush=True)
         print(f"newsweave: writes need the API token in {where}", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")

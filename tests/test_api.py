@@ -557,3 +557,20 @@ def test_api_refuses_foreign_host_headers(nw: Newsweave) -> None:
         rebound = local.get("/api/stories", headers={"host": "attacker.example:8000"})
         assert rebound.status_code == 400 and "not served here" in rebound.json()["error"]["message"]
     assert loopback_hosts("0.0.0.0") is None
+
+
+def test_web_index_pages_and_empty_store(client: TestClient, tmp_path: Path) -> None:
+    html = client.get("/").text
+    assert "2 stories, most recently updated first." in html and 'rel="next"' not in html
+    with Newsweave(str(tmp_path / "empty.db")) as empty:
+        app = create_app(nw=empty, token=TOKEN)
+        with TestClient(app, client=("127.0.0.1", 1)) as c:
+            page = c.get("/").text
+            assert "No stories match." in page and "newsweave ingest PATH" in page
+            assert c.get("/api/stories").json() == {
+                "stories": [],
+                "total": 0,
+                "limit": 20,
+                "offset": 0,
+                "next_offset": None,
+            }
