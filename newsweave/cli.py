@@ -226,6 +226,55 @@ def cluster(path: str, fmt: str) -> None:
     sys.exit(1 if errors else 0)
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--engine", type=click.Choice(["spark"]), default="spark", show_default=True, help="Batch engine.")
+@click.option("--master", default=None, help="Spark master: local[N], spark://HOST:7077, yarn, k8s://... .")
+@click.option("-o", "--output", required=True, help="Output directory (local or Hadoop URI): articles/, stories/.")
+@click.option("--format", "input_format", type=click.Choice(["auto", "jsonl", "parquet", "warc"]), default="auto")
+@click.option("--window-days", type=int, default=7, show_default=True, help="Time window width.")
+@click.option("--overlap-days", type=int, default=2, show_default=True, help="Look-back shared by windows.")
+@click.option("--partitions", type=int, default=None, help="Spark partitions (default 2x parallelism).")
+@click.option("--no-analyze", is_flag=True, help="Place articles only; skip extract/align/summarize.")
+@click.option("--conf", "confs", multiple=True, metavar="KEY=VALUE", help="Extra Spark setting (repeatable).")
+@click.option("--load-into", "load_db", default=None, help="Then load the output into this store (path or URL).")
+def batch(
+    inputs: tuple[str, ...],
+    engine: str,
+    master: str | None,
+    output: str,
+    input_format: str,
+    window_days: int,
+    overlap_days: int,
+    partitions: int | None,
+    no_analyze: bool,
+    confs: tuple[str, ...],
+    load_db: str | None,
+) -> None:
+    """Run ingest, dedupe, cluster and analyze on Spark over INPUTS (JSONL, Parquet, WARC); write Parquet.
+
+    See docs/spark.md for running it on a cluster with spark-submit.
+    """
+    from .spark import BatchConfig, load_output, run_batch, spark_session
+
+    conf = dict(c.split("=", 1) for c in confs if "=" in c)
+    with _errors_to_exit():
+        cfg = BatchConfig(
+            window_days=window_days,
+            overlap_days=overlap_days,
+            partitions=partitions,
+            analyze=not no_analyze,
+            input_format=input_format,
+        )
+        spark = spark_session(master, conf)
+        report = run_batch(spark, list(inputs), output, cfg)
+        click.echo(json.dumps(report.to_dict()))
+        if load_db:
+            added = load_output(spark, output, load_db)
+            click.echo(f"{added} articles loaded into {load_db}", err=True)
+    sys.exit(1 if report.errors else 0)
+
+
 def _place_all(articles: Sequence[Any]) -> dict[str, str]:
     """Stream articles through the clustering engine; later merges relabel earlier articles."""
     from .evaluate import place_stream

@@ -152,6 +152,15 @@ class Newsweave:
     def close(self) -> None:
         self.store.close()
 
+    def load_batch(self, output: str, spark: Any = None) -> int:
+        """Load a Spark batch run's Parquet output (``newsweave batch``) into this store; returns articles added.
+
+        Needs the spark extra; ``spark`` is a SparkSession (a local one is started when None).
+        """
+        from .spark import load_output, spark_session
+
+        return load_output(spark or spark_session("local[1]"), output, self.store)
+
     def __enter__(self) -> Newsweave:
         return self
 

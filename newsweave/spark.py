@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import DataFrame, SparkSession
 
     from .pipeline import Pipeline
+    from .store import Store
 
 #: Fields of an Article written to ``DIR/articles`` (besides id, story, copy_of, seq).
 ARTICLE_FIELDS = ("title", "text", "source", "published", "url", "byline", "origin")
@@ -301,13 +302,17 @@ def publication_day(article: Article) -> int | None:
         return None
 
 
-def window_keys(article: Article, seq: int, cfg: BatchConfig) -> list[tuple[int, bool]]:
+def window_keys(day: int | None, seq: int, cfg: BatchConfig) -> list[tuple[int, bool]]:
     """The windows an article is streamed in: ``[(core window, True), (previous window, False)?]``.
+
+    Args:
+        day: the article's effective day (:func:`fill_days`), or None in a corpus without dates.
+        seq: its position in the input.
+        cfg: window sizes.
 
     Dated windows have even keys, undated (by ``seq``) odd keys, so both kinds
     partition deterministically (ints hash the same in every Python worker).
     """
-    day = publication_day(article)
     if day is not None:
         k, offset, overlap, make = day // cfg.window_days, day % cfg.window_days, cfg.overlap_days, 0
     else:
@@ -316,6 +321,47 @@ def window_keys(article: Article, seq: int, cfg: BatchConfig) -> list[tuple[int,
     if offset < overlap and k > 0:
         keys.append((2 * (k - 1) + make, False))
     return keys
+
+
+def _day_of(record: Any) -> int | None:
+    return publication_day(record) if isinstance(record, Article) else None
+
+
+def fill_days(records: RDD[Any]) -> RDD[Any]:
+    """``(seq, record)`` to ``(seq, record, effective day)``: an undated article takes the last date before it.
+
+    Feeds and crawls arrive roughly in time order, so an undated report is
+    placed with the dated reports around it (records before the first date take
+    the first date); the single-machine engine streams them together too. Two
+    passes over the partitions, which are in ``seq`` order: the first collects
+    one (first, last) date per partition, the second carries dates forward.
+    """
+
+    def ends(index: int, rows: Iterable[Any]) -> Iterator[tuple[int, int | None, int | None]]:
+        first = last = None
+        for _, record in rows:
+            day = _day_of(record)
+            if day is not None:
+                first = day if first is None else first
+                last = day
+        yield index, first, last
+
+    summary = sorted(records.mapPartitionsWithIndex(ends).collect())  # one row per partition
+    known = [first for _, first, _ in summary if first is not None]
+    carry: dict[int, int | None] = {}
+    previous = known[0] if known else None
+    for index, _, last in summary:
+        carry[index] = previous
+        previous = last if last is not None else previous
+
+    def fill(index: int, rows: Iterable[Any]) -> Iterator[tuple[int, Any, int | None]]:
+        current = carry.get(index)
+        for seq, record in rows:
+            day = _day_of(record)
+            current = day if day is not None else current
+            yield seq, record, current
+
+    return records.mapPartitionsWithIndex(fill)
 
 
 def place_window_stream(
@@ -491,16 +537,18 @@ def run_batch(
     embedder, options = cfg.embedder, dict(cfg.pipeline_options)
     out = output.rstrip("/")
 
-    records = read_inputs(spark, inputs, cfg.input_format).persist(StorageLevel.MEMORY_AND_DISK)
+    records = fill_days(read_inputs(spark, inputs, cfg.input_format)).persist(StorageLevel.MEMORY_AND_DISK)
     error_schema = T.StructType([T.StructField("origin", T.StringType()), T.StructField("reason", T.StringType())])
     input_errors = records.filter(lambda r: isinstance(r[1], InputError)).map(lambda r: (r[1].origin, r[1].reason))
 
     article_schema = T.StructType(
         [T.StructField("seq", T.LongType(), False), T.StructField("id", T.StringType(), False)]
         + [T.StructField(name, T.StringType()) for name in ARTICLE_FIELDS]
+        + [T.StructField("day", T.LongType())]
     )
     all_articles = spark.createDataFrame(
-        records.filter(lambda r: isinstance(r[1], Article)).map(lambda r: _article_row(r[0], r[1])), article_schema
+        records.filter(lambda r: isinstance(r[1], Article)).map(lambda r: (*_article_row(r[0], r[1]), r[2])),
+        article_schema,
     )
     # The single-machine reader refuses a repeated id: keep the first, report the rest.
     first = all_articles.groupBy("id").agg(F.min("seq").alias("first_seq"))
@@ -516,7 +564,7 @@ def run_batch(
 
     def keyed(row: Any) -> Iterator[tuple[tuple[int, int], tuple[Article, bool]]]:
         article = _row_article(row)
-        for window, core in window_keys(article, row["seq"], cfg_local):
+        for window, core in window_keys(row["day"], row["seq"], cfg_local):
             yield (window, row["seq"]), (article, core)
 
     def make_pipeline() -> Pipeline:
@@ -619,44 +667,52 @@ def story_from_output(row: dict[str, Any]) -> Story:
     return Story.from_dict(data)
 
 
-def load_output(spark: SparkSession, output: str, db: str | os.PathLike[str] | None = None, batch: int = 500) -> int:
+def load_output(
+    spark: SparkSession, output: str, db: str | os.PathLike[str] | Store | None = None, batch: int = 500
+) -> int:
     """Load a batch run's Parquet output into a newsweave store; returns the articles added.
 
-    Articles already in the store (same id or same content) are skipped. Stories
+    Articles already in the store (same id, URL or content) are skipped. Stories
     come with their analysis, so ``newsweave stories``/``show`` and the web pages
-    serve them without recomputing; a story without a row in ``DIR/stories`` is
-    left dirty and analyzed on first read.
+    serve them without recomputing; a story without a row in ``DIR/stories`` stays
+    dirty and is analyzed on first read. Rows stream one partition at a time.
+
+    Args:
+        spark: a session that can read ``output``.
+        output: the ``--output`` directory of ``newsweave batch``.
+        db: an open :class:`~newsweave.store.Store`, or a path/URL to open one.
+        batch: articles per transaction.
     """
     from .store import Store
 
-    store = Store(db)
+    store = db if isinstance(db, Store) else Store(db)
     added = 0
+    pending: list[dict[str, Any]] = []
+
+    def commit() -> None:
+        nonlocal added
+        with store.transaction() as conn:
+            for row in pending:
+                article = _row_article(row)
+                if store.find_article(conn, article) is not None:
+                    continue
+                store.insert_article(conn, article, row["story"], row["copy_of"])
+                store.touch_story(conn, row["story"])
+                added += 1
+        pending.clear()
+
     try:
-        pending: list[dict[str, Any]] = []
-
-        def commit() -> None:
-            nonlocal added
-            with store.transaction() as conn:
-                for row in pending:
-                    article = _row_article(row)
-                    if store.find_article(conn, article) is not None:
-                        continue
-                    store.insert_article(conn, article, row["story"], row["copy_of"])
-                    store.touch_story(conn, row["story"])
-                    added += 1
-            pending.clear()
-
         for row in iter_output_rows(spark, output, "articles"):
             pending.append(row)
             if len(pending) >= batch:
                 commit()
         commit()
-        stories_path = f"{output.rstrip('/')}/stories"
-        if _exists(spark, stories_path):
+        if _exists(spark, f"{output.rstrip('/')}/stories"):
             for row in iter_output_rows(spark, output, "stories"):
                 store.save_story(story_from_output(row), int(row["n_sources"] or 0))
     finally:
-        store.close()
+        if store is not db:
+            store.close()
     return added
 
 

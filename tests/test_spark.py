@@ -1,0 +1,193 @@
+"""The Spark batch engine: windows, reconciliation, and the same stories as the single-machine engine.
+
+Tests that start Spark are marked ``spark``; they share one ``local[2]``
+session and skip with the reason when pyspark or Java is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DEMO, ECBPLUS, need_shared
+
+from newsweave.evaluate import bcubed
+from newsweave.ingest import read_jsonl, read_paths
+from newsweave.models import Article
+from newsweave.spark import BatchConfig, window_keys
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local[2] SparkSession for every Spark test (UI off, few shuffle partitions)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'newsweave[spark]'")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime on PATH: Spark needs Java 17")
+    from newsweave.spark import spark_session
+
+    session = spark_session(
+        "local[2]",
+        {
+            "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "4",
+            "spark.default.parallelism": "2",
+            "spark.driver.memory": "1g",
+        },
+        app_name="newsweave-tests",
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _single_machine(path: Path) -> dict[str, str]:
+    """The partition `newsweave cluster` gives: build_pipeline() placement in file order."""
+    from newsweave.cli import _place_all
+
+    articles = [a for a in read_jsonl(path) if isinstance(a, Article)]
+    return _place_all(articles)
+
+
+def _spark_partition(spark: Any, output: Path) -> dict[str, str]:
+    rows = spark.read.parquet(str(output / "articles")).select("id", "story").toLocalIterator()
+    return {r["id"]: r["story"] for r in rows}
+
+
+def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _ecbplus_records() -> list[dict[str, Any]]:
+    root = need_shared(ECBPLUS)
+    records: list[dict[str, Any]] = []
+    for split in ("train", "dev"):
+        with open(root / f"{split}.jsonl", encoding="utf-8") as fh:
+            # Only the fields an ingested article has: url, topic and story would leak the label.
+            records += [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in map(json.loads, fh)]
+    return records
+
+
+# --------------------------------------------------------------------------- pure functions
+
+
+def test_spark_window_keys_overlap_streams_early_days_in_the_previous_window() -> None:
+    cfg = BatchConfig(window_days=7, overlap_days=2)
+    day = dt.date(2024, 3, 1).toordinal()
+    start = day - day % 7  # the first day of a window
+    core = 2 * (start // 7)
+    assert window_keys(start + 1, 0, cfg) == [(core, True), (core - 2, False)]
+    assert window_keys(start + 4, 0, cfg) == [(core, True)]
+
+
+def test_spark_window_keys_undated_corpus_windows_by_position() -> None:
+    cfg = BatchConfig(undated_block=100, undated_overlap=10)
+    assert window_keys(None, 5, cfg) == [(1, True)]
+    assert window_keys(None, 205, cfg) == [(5, True), (3, False)]
+    assert window_keys(None, 250, cfg) == [(5, True)]
+
+
+def test_spark_config_rejects_overlap_wider_than_window() -> None:
+    from newsweave.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="overlap_days"):
+        BatchConfig(window_days=2, overlap_days=3).check()
+
+
+# --------------------------------------------------------------------------- on Spark
+
+
+@pytest.mark.spark
+def test_spark_connected_components_labels_a_long_chain_in_few_rounds(spark: Any) -> None:
+    from newsweave.spark import connected_components
+
+    chain = [(i + 1, i) for i in range(100, 131)]  # 32 nodes in a line
+    edges = spark.createDataFrame([*chain, (7, 9), (9, 8)], "src long, dst long")
+    nodes = spark.createDataFrame([(n,) for n in [*range(100, 132), 7, 8, 9, 42]], "node long")
+    labels, rounds = connected_components(spark, edges, nodes)
+    got = {r["node"]: r["label"] for r in labels.collect()}
+    assert all(got[n] == 100 for n in range(100, 132))
+    assert got[7] == got[8] == got[9] == 7
+    assert got[42] == 42
+    assert rounds <= 8  # pointer jumping: about log2(32) rounds, not 32
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_demo_corpus_same_stories_and_loads_into_the_store(spark: Any, tmp_path: Path, fresh_db: str) -> None:
+    from newsweave.engine import Newsweave
+    from newsweave.spark import run_batch
+
+    records = [
+        {k: getattr(a, k) for k in ("id", "title", "text", "source", "published", "url")}
+        for a in read_paths([DEMO])
+        if isinstance(a, Article)
+    ]
+    path = _write_jsonl(tmp_path / "demo.jsonl", records)
+    report = run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig())
+    single = _single_machine(path)
+    distributed = _spark_partition(spark, tmp_path / "out")
+    assert distributed == single  # same partition and the same story ids
+    assert report.articles == len(records) and report.errors == 0
+    stories = {r["id"]: r for r in spark.read.parquet(str(tmp_path / "out" / "stories")).collect()}
+    assert set(stories) == set(single.values())
+    biggest = max(stories.values(), key=lambda r: r["n_articles"])
+    assert biggest["n_articles"] == 3 and json.loads(biggest["summary"])  # the dam story, summarized
+
+    with Newsweave(fresh_db) as nw:
+        assert nw.load_batch(str(tmp_path / "out"), spark) == len(records)
+        listed = {r["id"]: r for r in nw.stories()}
+        assert set(listed) == set(stories)
+        story = nw.story(biggest["id"])
+        assert story.headline == biggest["headline"] and len(story.articles) == 3
+        assert nw.load_batch(str(tmp_path / "out"), spark) == 0  # loading again adds nothing
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_ecbplus_same_partition_as_single_machine(spark: Any, tmp_path: Path) -> None:
+    from newsweave.spark import run_batch
+
+    path = _write_jsonl(tmp_path / "ecb.jsonl", _ecbplus_records())
+    single = _single_machine(path)
+    run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig(analyze=False))
+    distributed = _spark_partition(spark, tmp_path / "out")
+    assert set(distributed) == set(single)
+    assert bcubed(single, distributed)["f1"] == 1.0
+    assert distributed == single  # undated: one window, so the very same stream and ids
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_ecbplus_dated_across_windows_reconciles(spark: Any, tmp_path: Path) -> None:
+    """Dated reports spread over 6 months, 7-day windows: stories cross window boundaries.
+
+    Each gold event gets a day, and each report a stable offset of 0-3 days
+    from it, so many stories straddle two windows and are joined again only by
+    the reconciliation (connected components over shared look-back articles).
+    """
+    from newsweave.spark import run_batch
+
+    records = _ecbplus_records()
+    gold_days: dict[str, int] = {}
+    base = dt.date(2024, 1, 1).toordinal()
+    for line in (need_shared(ECBPLUS) / "train.jsonl").read_text().splitlines() + (
+        ECBPLUS / "dev.jsonl"
+    ).read_text().splitlines():
+        rec = json.loads(line)
+        gold_days.setdefault(rec["story"], base + 3 * len(gold_days))
+        day = gold_days[rec["story"]] + zlib.crc32(rec["id"].encode()) % 4
+        next(r for r in records if r["id"] == rec["id"])["published"] = dt.date.fromordinal(day).isoformat()
+    path = _write_jsonl(tmp_path / "ecb-dated.jsonl", records)
+    single = _single_machine(path)
+    report = run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig(analyze=False, window_days=7))
+    distributed = _spark_partition(spark, tmp_path / "out")
+    assert report.windows > 20
+    assert set(distributed) == set(single)
+    assert bcubed(single, distributed)["f1"] >= 0.99
