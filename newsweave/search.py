@@ -177,8 +177,15 @@ def find_stories(store: Store, query: StoryQuery | None = None) -> StoryPage:
         raise ConfigError(f"'offset' must be 0 or more, got {q.offset}")
     since, until = _iso_date(q.since, "since"), _iso_date(q.until, "until")
     cols = [c for c in stories_t.c if c.name != "analysis" or q.entity.strip()]
-    stmt = select(*cols).where(*_conditions(q)).order_by(stories_t.c.last_seen.desc(), stories_t.c.id)
+    conds = _conditions(q)
+    stmt = select(*cols).where(*conds).order_by(stories_t.c.last_seen.desc(), stories_t.c.id)
     with store.engine.connect() as conn:
+        if not (q.entity.strip() or since or until):  # SQL decides alone: page and count there
+            total = int(conn.execute(select(func.count()).select_from(stories_t).where(*conds)).scalar_one())
+            rows = [dict(r) for r in conn.execute(stmt.limit(q.limit).offset(q.offset)).mappings()]
+            meta = _article_meta(conn, [r["id"] for r in rows]) if rows else {}
+            out = [story_row(r, meta.get(r["id"], ([], []))[0]) for r in rows]
+            return StoryPage(rows=out, total=total, limit=q.limit, offset=q.offset)
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
         if q.entity.strip():
             rows = [r for r in rows if _has_entity(r["analysis"], q.entity)]

@@ -198,6 +198,10 @@ def test_api_lists_stories_with_paging(client: TestClient) -> None:
     assert second["next_offset"] is None
     ids = {first["stories"][0]["id"], second["stories"][0]["id"]}
     assert ids == {"s-dam", "s-evil"}
+    # Filters decided in Python (dates, entities) page the same way.
+    dated = [client.get("/api/stories", params={"since": "2020-01-01", "limit": 1, "offset": n}).json() for n in (0, 1)]
+    assert [d["total"] for d in dated] == [2, 2] and [d["next_offset"] for d in dated] == [1, None]
+    assert [d["stories"][0]["id"] for d in dated] == [first["stories"][0]["id"], second["stories"][0]["id"]]
     dam = next(r for r in (first["stories"] + second["stories"]) if r["id"] == "s-dam")
     assert dam["outlets"] == ["Alpha", "Beta"] and dam["sources"] == 2 and len(dam["updates"]) == 2
 
