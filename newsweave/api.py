@@ -211,11 +211,11 @@ class Guard:
             host = _host_name(headers.get(b"host", b"").decode("latin-1"))
             if host not in self.allowed_hosts:
                 message = f"host {host!r} is not served here; use http://127.0.0.1 or start serve with that --host"
-                await _error_response(400, message, scope)(scope, receive, send_with_headers)
+                await _error_response(400, message)(scope, receive, send_with_headers)
                 return
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await _error_response(413 if length.isdigit() else 400, self._too_large(), scope)(
+            await _error_response(413 if length.isdigit() else 400, self._too_large())(
                 scope, receive, send_with_headers
             )
             return
@@ -251,7 +251,8 @@ def loopback_hosts(host: str) -> frozenset[str] | None:
     return frozenset({host.lower(), "localhost", "127.0.0.1", "::1"})
 
 
-def _error_response(code: int, message: str, scope: Scope) -> Response:
+def _error_response(code: int, message: str) -> Response:
+    """A JSON error answer, for the middleware (the app's handlers make the same shape)."""
     return JSONResponse({"error": {"status": code, "message": message}}, status_code=code)
 
 
@@ -389,6 +390,12 @@ def _install_errors(app: FastAPI) -> None:
             where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body"))
             parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
         return respond(request, 400, "invalid request: " + "; ".join(parts))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        # A bug, not a user error: say so without leaking internals; the traceback goes to the server log.
+        message = "internal error while answering this request; the server log has the details"
+        return JSONResponse({"error": {"status": 500, "message": message}}, status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -578,3 +578,15 @@ def test_web_index_pages_and_empty_store(client: TestClient, tmp_path: Path) -> 
                 "offset": 0,
                 "next_offset": None,
             }
+
+
+def test_api_unexpected_errors_are_500_json(nw: Newsweave, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(search, "find_stories", broken)
+    app = create_app(nw=nw, token=TOKEN)
+    with TestClient(app, client=("127.0.0.1", 1), raise_server_exceptions=False) as c:
+        res = c.get("/api/stories")
+    assert res.status_code == 500 and "internal error" in res.json()["error"]["message"]
+    assert "secret" not in res.text
