@@ -590,3 +590,15 @@ def test_api_unexpected_errors_are_500_json(nw: Newsweave, monkeypatch: pytest.M
         res = c.get("/api/stories")
     assert res.status_code == 500 and "internal error" in res.json()["error"]["message"]
     assert "secret" not in res.text
+
+
+def test_web_story_page_answers_304_while_unchanged(client: TestClient, nw: Newsweave) -> None:
+    first = client.get("/stories/s-dam")
+    etag = first.headers["etag"]
+    assert client.get("/stories/s-dam", headers={"if-none-match": etag}).status_code == 304
+    assert client.get("/stories/s-dam?status=conflicting", headers={"if-none-match": etag}).status_code == 200
+    changed = build_story()
+    changed.headline = "Changed"
+    nw.store.save_story(changed, 2)
+    again = client.get("/stories/s-dam", headers={"if-none-match": etag})
+    assert again.status_code == 200 and again.headers["etag"] != etag

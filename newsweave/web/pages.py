@@ -9,6 +9,7 @@ autoescape) or as :class:`~markupsafe.Markup` built by
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -200,7 +201,11 @@ def story_page(request: Request, story_id: str, status: str = Query("", max_leng
     if row["id"] != story_id:  # an id merged into another story
         return RedirectResponse(story_link(row["id"]), status_code=301)
     key = (search.story_version(row), status)
-    return HTMLResponse(pages_cache.get_or_render(key, lambda: _render_story(state, row, status)))
+    etag = '"' + hashlib.blake2b("|".join(key).encode(), digest_size=12).hexdigest() + '"'
+    headers = {"etag": etag, "cache-control": "no-cache"}  # revalidate each time; 304 while unchanged
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(pages_cache.get_or_render(key, lambda: _render_story(state, row, status)), headers=headers)
 
 
 def _render_story(state: Any, row: dict[str, Any], status: str) -> str:
