@@ -212,7 +212,15 @@ def detect_format(path: str) -> str:
     raise ConfigError(f"cannot tell the format of {path!r}: name it .jsonl, .parquet or .warc(.gz), or pass --format")
 
 
-def _parse_jsonl_line(item: tuple[str, int], path: str) -> Article | InputError | None:
+class Failed(tuple[str, str]):
+    """An input that could not be read: (origin, reason). A plain tuple, so it pickles between workers."""
+
+    @classmethod
+    def of(cls, exc: InputError) -> Failed:
+        return cls((exc.origin, exc.reason))
+
+
+def _parse_jsonl_line(item: tuple[str, int], path: str) -> Article | Failed | None:
     line, idx = item
     if not line.strip():
         return None
@@ -222,10 +230,10 @@ def _parse_jsonl_line(item: tuple[str, int], path: str) -> Article | InputError 
 
         return parse_record(line, default_id=f"line-{idx + 1}", origin=origin)
     except InputError as exc:
-        return exc
+        return Failed.of(exc)
 
 
-def _parse_row(item: tuple[dict[str, Any], int], path: str) -> Article | InputError:
+def _parse_row(item: tuple[dict[str, Any], int], path: str) -> Article | Failed:
     row, idx = item
     origin = f"{path}#{idx}"
     try:
@@ -233,10 +241,10 @@ def _parse_row(item: tuple[dict[str, Any], int], path: str) -> Article | InputEr
 
         return parse_record(row, default_id=f"row-{idx}", origin=origin)
     except InputError as exc:
-        return exc
+        return Failed.of(exc)
 
 
-def parse_warc_bytes(data: bytes, origin: str) -> Iterator[Article | InputError]:
+def parse_warc_bytes(data: bytes, origin: str) -> Iterator[Article | Failed]:
     """The HTML responses of one WARC file's bytes as articles (``warcio``; ``pip install 'newsweave[warc]'``)."""
     import io
 
@@ -258,7 +266,7 @@ def parse_warc_bytes(data: bytes, origin: str) -> Iterator[Article | InputError]
         try:
             article = parse_html(record.content_stream().read(), rec_id.removeprefix("urn:uuid:"), where, url=url)
         except InputError as exc:
-            yield exc
+            yield Failed.of(exc)
             continue
         if not article.published:
             warc_date = record.rec_headers.get_header("WARC-Date")
@@ -267,7 +275,7 @@ def parse_warc_bytes(data: bytes, origin: str) -> Iterator[Article | InputError]
 
 
 def read_inputs(spark: SparkSession, inputs: Sequence[str], input_format: str = "auto") -> RDD[Any]:
-    """Records of every input, in input order, as ``(seq, Article | InputError)``.
+    """Records of every input, in input order, as ``(seq, Article | Failed)``.
 
     ``seq`` is the record's position across all inputs (``zipWithIndex`` counts
     per partition on the driver: one number per partition, not per record).
@@ -539,7 +547,7 @@ def run_batch(
 
     records = fill_days(read_inputs(spark, inputs, cfg.input_format)).persist(StorageLevel.MEMORY_AND_DISK)
     error_schema = T.StructType([T.StructField("origin", T.StringType()), T.StructField("reason", T.StringType())])
-    input_errors = records.filter(lambda r: isinstance(r[1], InputError)).map(lambda r: (r[1].origin, r[1].reason))
+    input_errors = records.filter(lambda r: isinstance(r[1], Failed)).map(lambda r: (r[1][0], r[1][1]))
 
     article_schema = T.StructType(
         [T.StructField("seq", T.LongType(), False), T.StructField("id", T.StringType(), False)]

@@ -35,7 +35,7 @@ def spark() -> Iterator[Any]:
         "local[2]",
         {
             "spark.ui.enabled": "false",
-            "spark.sql.shuffle.partitions": "4",
+            "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",
             "spark.driver.memory": "1g",
         },
@@ -130,11 +130,15 @@ def test_spark_demo_corpus_same_stories_and_loads_into_the_store(spark: Any, tmp
         if isinstance(a, Article)
     ]
     path = _write_jsonl(tmp_path / "demo.jsonl", records)
-    report = run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig())
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('{"id": "broken", "title": "no text"}\n')  # one bad record: reported, the rest goes on
+    report = run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig(partitions=2))
     single = _single_machine(path)
     distributed = _spark_partition(spark, tmp_path / "out")
     assert distributed == single  # same partition and the same story ids
-    assert report.articles == len(records) and report.errors == 0
+    assert report.articles == len(records) and report.errors == 1
+    (error,) = spark.read.parquet(str(tmp_path / "out" / "errors")).collect()
+    assert error["origin"].endswith("demo.jsonl:5") and "text" in error["reason"]
     stories = {r["id"]: r for r in spark.read.parquet(str(tmp_path / "out" / "stories")).collect()}
     assert set(stories) == set(single.values())
     biggest = max(stories.values(), key=lambda r: r["n_articles"])
@@ -156,7 +160,7 @@ def test_spark_ecbplus_same_partition_as_single_machine(spark: Any, tmp_path: Pa
 
     path = _write_jsonl(tmp_path / "ecb.jsonl", _ecbplus_records())
     single = _single_machine(path)
-    run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig(analyze=False))
+    run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig(analyze=False, partitions=2))
     distributed = _spark_partition(spark, tmp_path / "out")
     assert set(distributed) == set(single)
     assert bcubed(single, distributed)["f1"] == 1.0
@@ -186,7 +190,9 @@ def test_spark_ecbplus_dated_across_windows_reconciles(spark: Any, tmp_path: Pat
         next(r for r in records if r["id"] == rec["id"])["published"] = dt.date.fromordinal(day).isoformat()
     path = _write_jsonl(tmp_path / "ecb-dated.jsonl", records)
     single = _single_machine(path)
-    report = run_batch(spark, [str(path)], str(tmp_path / "out"), BatchConfig(analyze=False, window_days=7))
+    report = run_batch(
+        spark, [str(path)], str(tmp_path / "out"), BatchConfig(analyze=False, window_days=7, partitions=2)
+    )
     distributed = _spark_partition(spark, tmp_path / "out")
     assert report.windows > 20
     assert set(distributed) == set(single)
