@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,7 +53,12 @@ class SimilarityAligner:
     ) -> dict[str, list[dict[str, Any]]]:
         index = EntityIndex([e for an in analyses for e in an.entities])
         sent_by_key = {(s.article, s.index): s for an in analyses for s in an.sentences}
-        figures = align_figures([f for an in analyses for f in an.figures], sent_by_key, self.embedder)
+        sents = [s for an in analyses for s in an.sentences]
+        vecs = self.embedder.embed([s.text for s in sents]) if sents else np.zeros((0, 1), dtype=np.float32)
+        sent_vecs = {(s.article, s.index): vecs[i] for i, s in enumerate(sents)}
+        figures = align_figures(
+            [f for an in analyses for f in an.figures], sent_by_key, self.embedder, context_vectors=sent_vecs
+        )
         speaker_of = {
             (q.article, q.speaker): name
             for an in analyses
@@ -60,8 +66,6 @@ class SimilarityAligner:
             if q.speaker and (name := index.lookup(q.speaker))
         }
         index.mark_speakers(set(speaker_of.values()))
-        sents = [s for an in analyses for s in an.sentences]
-        vecs = self.embedder.embed([s.text for s in sents]) if sents else np.zeros((0, 1), dtype=np.float32)
         titles = [a.title for a in articles if a.title]
         tvecs = self.embedder.embed(titles) if titles else None
         roots = {a.id: root_of(a.id, copies) for a in articles}
@@ -94,19 +98,20 @@ class SimilarityAligner:
         sent_figs = _sentence_figures(analyses, fig_group)
         sub = vecs[keep]
         sims = sub @ sub.T
+        art = np.array([sents[k].article for k in keep])
+        # Only pairs within reach of the threshold get the (Python-level) entity and figure bonus.
+        reach = self.threshold - SHARED_BONUS * 6
+        cand = np.argwhere(np.triu(sims >= reach, k=1) & (art[:, None] != art[None, :]))
         pairs: list[tuple[float, int, int]] = []
-        for a in range(len(keep)):
-            for b in range(a + 1, len(keep)):
-                sa, sb = sents[keep[a]], sents[keep[b]]
-                if sa.article == sb.article:
-                    continue
-                shared = len(ents.get((sa.article, sa.index), set()) & ents.get((sb.article, sb.index), set()))
-                shared_figs = {g for g, _ in sent_figs.get((sa.article, sa.index), [])} & {
-                    g for g, _ in sent_figs.get((sb.article, sb.index), [])
-                }
-                score = float(sims[a, b]) + SHARED_BONUS * (min(shared, 3) + len(shared_figs))
-                if score >= self.threshold:
-                    pairs.append((score, a, b))
+        for a, b in cand.tolist():
+            sa, sb = sents[keep[a]], sents[keep[b]]
+            shared = len(ents.get((sa.article, sa.index), set()) & ents.get((sb.article, sb.index), set()))
+            shared_figs = {g for g, _ in sent_figs.get((sa.article, sa.index), [])} & {
+                g for g, _ in sent_figs.get((sb.article, sb.index), [])
+            }
+            score = float(sims[a, b]) + SHARED_BONUS * (min(shared, 3) + min(len(shared_figs), 3))
+            if score >= self.threshold:
+                pairs.append((score, a, b))
         groups: dict[int, list[int]] = {i: [i] for i in range(len(keep))}
         owner = list(range(len(keep)))
         for _, a, b in sorted(pairs, reverse=True):
@@ -198,15 +203,18 @@ def sentence_scores(
     norm = float(np.linalg.norm(centroid)) or 1.0
     central = vecs @ (centroid / norm)
     tsim = (vecs @ title_vecs.T).max(axis=1) if title_vecs is not None and len(title_vecs) else np.zeros(len(sents))
-    by_article = {a: [i for i, s in enumerate(sents) if s.article == a] for a in arts}
-    counts = {a: len(v) for a, v in by_article.items()}
+    order = np.argsort(np.array([arts.index(s.article) for s in sents]), kind="stable")
+    starts = [0]
+    for k in range(1, len(order)):
+        if sents[order[k]].article != sents[order[k - 1]].article:
+            starts.append(k)
+    # best[i, j]: the closest sentence of article j to sentence i (one vectorised pass).
+    best_all = np.maximum.reduceat(sims[:, order], starts, axis=1)
+    col = [sents[order[k]].article for k in starts]
+    counts = Counter(s.article for s in sents)
     out = []
     for i, s in enumerate(sents):
-        best: dict[str, float] = {}
-        for a, idx in by_article.items():
-            if a == s.article:
-                continue
-            best[a] = float(sims[i, idx].max())
+        best = {a: float(best_all[i, j]) for j, a in enumerate(col) if a != s.article}
         per_root: dict[str, float] = {}
         for a, v in best.items():
             r = roots.get(a, a)

@@ -128,7 +128,22 @@ class EntityIndex:
 
     def __init__(self, mentions: Sequence[EntityMention]) -> None:
         self.groups: list[dict[str, Any]] = []
+        # Buckets, so each mention is compared with a few candidates, not every group:
+        # similar names share first letters (``_similar`` demands it).
+        self._by_letters: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self._by_last_letter: dict[str, list[dict[str, Any]]] = {}
+        self._by_short: dict[str, dict[str, Any]] = {}
+        self._memo: dict[tuple[tuple[str, ...], str, str | None], dict[str, Any]] = {}
         self._build([m for m in mentions if _plausible(m.text)])
+
+    def _index(self, g: dict[str, Any]) -> None:
+        toks = g["tokens"]
+        self._by_letters.setdefault(tuple(t[0] for t in toks), []).append(g)
+        if len(toks) > 1:
+            self._by_last_letter.setdefault(toks[-1][0], []).append(g)
+            self._by_short.setdefault(_initials(toks), g)
+        if g.get("acronym"):
+            self._by_short.setdefault(g["acronym"], g)
 
     def _build(self, mentions: Sequence[EntityMention]) -> None:
         ordered = sorted(mentions, key=lambda m: (-len(key_tokens(m.text)), m.article, m.start))
@@ -137,10 +152,13 @@ class EntityIndex:
             if not toks:
                 continue
             acronym = acronym_of(m.text)
-            home = self._find(toks, m.label, acronym)
+            key = (tuple(toks), "PLACE" if m.label in PLACE_LIKE else m.label, acronym)
+            home = self._memo.get(key) or self._find(toks, m.label, acronym)
             if home is None:
                 home = {"tokens": toks, "labels": Counter(), "mentions": [], "acronym": acronym}
                 self.groups.append(home)
+                self._index(home)
+            self._memo[key] = home
             home["labels"][m.label] += 1
             home["mentions"].append(m)
 
@@ -150,22 +168,23 @@ class EntityIndex:
             # spaCy tagged the lone mention; if two people share it, it joins nobody.
             people = [
                 g
-                for g in self.groups
-                if len(g["tokens"]) > 1 and group_type(g) == "PERSON" and _similar(toks[0], g["tokens"][-1])
+                for g in self._by_last_letter.get(toks[0][0], [])
+                if group_type(g) == "PERSON" and _similar(toks[0], g["tokens"][-1])
             ]
             if len(people) == 1:
                 return people[0]
         if acronym:
             # "U.S." / "US" / "the United States": an acronym joins the name it abbreviates.
-            for g in self.groups:
-                if g.get("acronym") == acronym or _initials(g["tokens"]) == acronym:
-                    return g
+            found = self._by_short.get(acronym)
+            if found is not None:
+                return found
         elif len(toks) > 1:
-            for g in self.groups:
-                if g.get("acronym") and g["acronym"] == _initials(toks) and _compatible_types(label, group_type(g)):
-                    g["tokens"] = toks  # the spelled-out name is the better key
-                    return g
-        for g in self.groups:
+            g = self._by_short.get(_initials(toks))
+            if g is not None and g.get("acronym") and _compatible_types(label, group_type(g)):
+                g["tokens"] = toks  # the spelled-out name is the better key
+                self._index(g)
+                return g
+        for g in self._by_letters.get(tuple(t[0] for t in toks), []):
             # A full name is the same entity whatever spaCy tagged it ("Ilse Varga" as ORG once).
             same_type = len(toks) > 1 or _compatible_types(label, group_type(g))
             if _same_name(toks, g["tokens"]) and same_type:

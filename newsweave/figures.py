@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .models import Figure, Sentence
 
 if TYPE_CHECKING:
@@ -319,13 +321,15 @@ def align_figures(
     embedder: Embedder,
     noun_threshold: float = 0.55,
     context_threshold: float = 0.45,
+    context_vectors: dict[tuple[str, int], np.ndarray] | None = None,
 ) -> list[dict[str, Any]]:
     """Group figures about the same thing across articles and judge each group.
 
     Two figures from different articles are about the same thing when their
     counted nouns mean the same (MiniLM cosine ``>= noun_threshold``, or the
     same lemma, or the same unit) and their sentences are alike (cosine of
-    the sentences with numbers masked ``>= context_threshold``). A group takes
+    the sentence vectors in ``context_vectors``, else of the sentences with
+    numbers masked, ``>= context_threshold``). A group takes
     at most one figure per article (the closest). Far-apart values need
     closer contexts to be called the same thing, so "1,200 people left" and
     "four people were hospitalised" stay apart.
@@ -335,10 +339,13 @@ def align_figures(
         return []
     nouns = sorted({f.counted or f.unit or "" for f in figs})
     nvec = dict(zip(nouns, embedder.embed(nouns), strict=True))
-    contexts = [_masked_context(f, sentences) for f in figs]
-    cvec = embedder.embed(contexts)
+    if context_vectors is not None and all((f.article, f.sentence) in context_vectors for f in figs):
+        cvec = np.stack([context_vectors[(f.article, f.sentence)] for f in figs])
+    else:
+        cvec = embedder.embed([_masked_context(f, sentences) for f in figs])
     n = len(figs)
     pairs: list[tuple[float, int, int]] = []
+    doubtful: list[tuple[float, int, int]] = []
     for i in range(n):
         for j in range(i + 1, n):
             a, b = figs[i], figs[j]
@@ -347,16 +354,22 @@ def align_figures(
             ka, kb = a.counted or a.unit or "", b.counted or b.unit or ""
             nsim = 1.0 if ka == kb else float(nvec[ka] @ nvec[kb])
             csim = float(cvec[i] @ cvec[j])
-            agree = compatible([a, b])
-            if agree:
+            if compatible([a, b]):
                 # Compatible values: alike nouns in alike sentences, or any count in near-identical ones
                 # ("1,200 residents were evacuated" / "1,200 people have left their homes").
-                same = (nsim >= noun_threshold - 0.15 and csim >= context_threshold) or (nsim >= 0.25 and csim >= 0.6)
-            else:
-                # Different values must be about the very same thing to be called a conflict.
-                same = nsim >= noun_threshold and csim >= context_threshold + 0.17
-            if same:
-                pairs.append((nsim + csim + (0.3 if agree else 0.0), i, j))
+                if (nsim >= noun_threshold - 0.15 and csim >= context_threshold) or (nsim >= 0.25 and csim >= 0.6):
+                    pairs.append((nsim + csim + 0.3, i, j))
+            elif nsim >= noun_threshold and csim >= context_threshold:
+                doubtful.append((nsim, i, j))
+    if doubtful:
+        # Different values must be about the very same thing to be called a conflict: compare the
+        # sentences around them with the numbers masked, so "two" and "four" do not decide it.
+        idx = sorted({k for _, i, j in doubtful for k in (i, j)})
+        masked = dict(zip(idx, embedder.embed([_masked_context(figs[k], sentences) for k in idx]), strict=True))
+        for nsim, i, j in doubtful:
+            csim = float(masked[i] @ masked[j])
+            if csim >= context_threshold + 0.17:
+                pairs.append((nsim + csim, i, j))
     group_of = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     for _, i, j in sorted(pairs, reverse=True):

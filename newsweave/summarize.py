@@ -1,13 +1,18 @@
 """The summarize stage: an extractive, cited summary, single-source extras and a dated timeline.
 
-Sentences are scored by a linear model over features the align stage
-measures (position in the article, cross-source support, centrality,
-similarity to the headlines, length), with weights fitted on the NeuS
-*train* split against the human roundups (``newsweave.evaluate_summary.fit_weights``;
-the numbers below are its output). Sentences are then taken best first,
-skipping any that repeats what is already chosen, until the word budget is
-spent. Each summary sentence cites every article that carries the same
-statement (its fact's evidence, or a sentence close in meaning).
+Sentences are chosen greedily for *coverage of what several articles say*:
+a "concept" is a content word or word pair (lightly stemmed); its weight is
+the number of articles beyond the first that carry it (headlines included,
+since a headline is the outlet's own summary). Each step takes the sentence
+with the most uncovered concept weight per word, plus a prior from features
+the align stage measures (similarity to the headlines, position, support,
+centrality; weights in ``WEIGHTS``, chosen on the NeuS *train* split with
+``newsweave eval summary``), skipping sentences whose concepts are mostly
+covered already, until the word budget is spent. This is the concept-coverage
+objective of Gillick & Favre (2009), solved greedily.
+
+Each summary sentence cites every article that carries the same statement
+(its fact's evidence, or a sentence close in meaning).
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from typing import Any
 from .dates import is_event_date
 from .models import Article, ArticleAnalysis, Sentence
 
-#: Feature weights fitted on NeuS train (see ``newsweave eval summary --fit``); order of ``FEATURES``.
+#: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
 FEATURES = ("first", "early", "position", "support", "centrality", "title", "length", "quote", "cited")
-WEIGHTS = (0.0, 0.0, -0.05, 0.3, 0.2, 0.3, 0.0, -0.05, 0.0)
+WEIGHTS = (0.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0)
 INTERCEPT = 0.0
-#: A candidate sharing this share of its content bigrams with the chosen text is redundant.
-REDUNDANCY = 0.5
+#: Concept weights: a word pair counts fully, a single content word this much.
+UNIGRAM_WEIGHT = 0.3
+#: A candidate whose concepts are already covered beyond this share is redundant.
+REDUNDANCY = 0.6
 
 _WORD = re.compile(r"\w+")
 _STOP = frozenset(
@@ -86,9 +93,31 @@ def content_words(text: str) -> list[str]:
     return [w for w in (t.lower() for t in _WORD.findall(text)) if w not in _STOP]
 
 
-def _bigrams(text: str) -> set[tuple[str, str]]:
-    w = content_words(text)
-    return set(itertools.pairwise(w)) | {(x, "") for x in w}
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def concepts(text: str) -> set[tuple[str, str]]:
+    """Content words and word pairs (pairs of two stop words excluded), lightly stemmed."""
+    words = [_stem(t.lower()) for t in _WORD.findall(text)]
+    pairs = {(a, b) for a, b in itertools.pairwise(words) if not (a in _STOP and b in _STOP)}
+    return pairs | {(w, "") for w in words if w not in _STOP}
+
+
+def concept_weights(articles: Sequence[Article], analyses: Sequence[ArticleAnalysis]) -> dict[tuple[str, str], float]:
+    """Each concept's weight: how many articles (body or headline) beyond the first carry it."""
+    counts: dict[tuple[str, str], int] = {}
+    titles = {a.id: a.title for a in articles}
+    for an in analyses:
+        found = concepts(titles.get(an.article, ""))
+        for s in an.sentences:
+            found |= concepts(s.text)
+        for c in found:
+            counts[c] = counts.get(c, 0) + 1
+    return {c: (n - 1) * (1.0 if c[1] else UNIGRAM_WEIGHT) for c, n in counts.items() if n > 1}
 
 
 def features(sentence: Sentence, score: dict[str, Any], n_articles: int) -> list[float]:
@@ -137,6 +166,7 @@ class ExtractiveSummarizer:
         min_sentence_words: Shorter sentences (captions, bylines) are never chosen.
         overflow: Let the last sentence run past ``max_words`` (for a reader that cuts
             at the budget, as ROUGE evaluation does) instead of skipping it.
+        weights: Sentence feature weights, in the order of ``FEATURES``.
     """
 
     def __init__(
@@ -146,8 +176,10 @@ class ExtractiveSummarizer:
         single_source_limit: int = 5,
         min_sentence_words: int = 6,
         overflow: bool = False,
+        weights: Sequence[float] = WEIGHTS,
     ) -> None:
         self.overflow = overflow
+        self.weights = tuple(weights)
         self.max_words = max_words
         self.min_words = min_words
         self.single_source_limit = single_source_limit
@@ -161,8 +193,8 @@ class ExtractiveSummarizer:
     ) -> dict[str, list[dict[str, Any]]]:
         facts = alignment.get("facts", [])
         fact_of = {(e["article"], e["sentence"]): f for f in facts for e in f["evidence"]}
-        ranked = score_sentences(analyses, alignment.get("sentences", []))
-        chosen = self.select(ranked)
+        ranked = score_sentences(analyses, alignment.get("sentences", []), self.weights)
+        chosen = self.select(ranked, concept_weights(articles, analyses))
         summary = []
         used_facts: set[int] = set()
         for s, sc in chosen:
@@ -192,25 +224,36 @@ class ExtractiveSummarizer:
         ]
         return {"summary": summary, "single_source": single, "timeline": timeline(analyses, facts)}
 
-    def select(self, ranked: Sequence[tuple[float, Sentence, dict[str, Any]]]) -> list[tuple[Sentence, dict[str, Any]]]:
-        """Greedy choice within the budget, skipping redundant sentences."""
+    def select(
+        self,
+        ranked: Sequence[tuple[float, Sentence, dict[str, Any]]],
+        weights: dict[tuple[str, str], float],
+    ) -> list[tuple[Sentence, dict[str, Any]]]:
+        """Greedy concept coverage within the budget (see the module docstring)."""
+        pool = [
+            (prior, s, sc, concepts(s.text))
+            for prior, s, sc in ranked
+            if len(s.text.split()) >= self.min_sentence_words
+        ]
         chosen: list[tuple[Sentence, dict[str, Any]]] = []
-        seen: set[tuple[str, str]] = set()
+        covered: set[tuple[str, str]] = set()
         total = 0
-        for _, s, sc in ranked:
+        while pool and total < self.max_words:
+            best, best_value = 0, float("-inf")
+            for i, (prior, s, _, cs) in enumerate(pool):
+                gain = sum(weights.get(c, 0.0) for c in cs - covered)
+                value = gain / len(s.text.split()) + prior
+                if value > best_value:
+                    best, best_value = i, value
+            _, s, sc, cs = pool.pop(best)
             n = len(s.text.split())
-            if n < self.min_sentence_words or (total + n > self.max_words and not self.overflow):
-                if total >= self.min_words:
-                    break
+            if total + n > self.max_words and not self.overflow:
                 continue
-            grams = _bigrams(s.text)
-            if grams and len(grams & seen) / len(grams) > REDUNDANCY:
+            if cs and len(cs & covered) / len(cs) > REDUNDANCY:
                 continue
             chosen.append((s, sc))
-            seen |= grams
+            covered |= cs
             total += n
-            if total >= self.max_words:
-                break
         return chosen
 
 

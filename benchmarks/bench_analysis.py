@@ -1,0 +1,98 @@
+"""Benchmark: analysis of one 50-article story, and the full pipeline's throughput.
+
+Reads real articles from ECB+ (``../shared/eval/ecbplus/train.jsonl``) at run
+time. The "story" is the 50 articles of topics 19 and 28 (25 each, about 500
+words per article: the longest topics, so the figure is conservative).
+
+    .venv/bin/python benchmarks/bench_analysis.py [--articles 50] [--pipeline 100]
+
+Prints: extract, align and summarize seconds for the story (target <= 15 s on
+2 cores, models already loaded), and articles per second of the full
+pipeline (ingest-parsed records -> dedupe -> cluster -> extract -> align ->
+summarize, models loaded; target >= 5/s) on the first N train articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ECB = ROOT.parent / "shared" / "eval" / "ecbplus" / "train.jsonl"
+TOPICS = (19, 28)
+
+
+def load(limit: int | None = None, topics: tuple[int, ...] | None = None) -> list:  # type: ignore[type-arg]
+    """ECB+ train articles (without their gold labels), optionally only some topics."""
+    from newsweave.ingest import parse_record
+
+    out = []
+    with open(ECB, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            rec = json.loads(line)
+            if topics is not None and rec["topic"] not in topics:
+                continue
+            clean = {"id": rec["id"], "title": rec.get("title", ""), "text": rec["text"]}
+            out.append(parse_record(clean, default_id=f"line-{n}", origin=f"{ECB}:{n}"))
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=50, help="articles in the analysed story")
+    parser.add_argument("--pipeline", type=int, default=100, help="articles through the full pipeline")
+    args = parser.parse_args()
+    if not ECB.exists():
+        print(f"{ECB} is absent: the shared evaluation data is not beside this checkout", file=sys.stderr)
+        return 2
+
+    from newsweave.align import SimilarityAligner
+    from newsweave.embed import default_embedder
+    from newsweave.extract import SpacyExtractor
+    from newsweave.nlp import load_spacy
+    from newsweave.summarize import ExtractiveSummarizer
+
+    t = time.perf_counter()
+    load_spacy()
+    emb = default_embedder()
+    emb.embed(["warm up"])
+    print(f"model load: {time.perf_counter() - t:.2f} s (once per process, not counted below)")
+
+    story = load(topics=TOPICS)[: args.articles]
+    words = sum(len(a.text.split()) for a in story)
+    extractor, aligner, summarizer = SpacyExtractor(), SimilarityAligner(emb), ExtractiveSummarizer()
+    t0 = time.perf_counter()
+    analyses = extractor.extract_many(story)
+    t1 = time.perf_counter()
+    alignment = aligner.align(story, analyses, {})
+    t2 = time.perf_counter()
+    summary = summarizer.summarize(story, analyses, alignment)
+    t3 = time.perf_counter()
+    print(f"story: {len(story)} articles, {words} words, {sum(len(a.sentences) for a in analyses)} sentences")
+    print(f"  extract   {t1 - t0:6.2f} s")
+    print(f"  align     {t2 - t1:6.2f} s  ({len(alignment['facts'])} facts, {len(alignment['figures'])} figure groups)")
+    print(f"  summarize {t3 - t2:6.2f} s  ({len(summary['summary'])} summary sentences)")
+    print(f"  analysis total {t3 - t0:.2f} s for {len(story)} articles (target <= 15 s)")
+
+    from newsweave.engine import analyze_articles
+    from newsweave.registry import build_pipeline
+
+    articles = load(limit=args.pipeline)
+    pipe = build_pipeline()
+    t0 = time.perf_counter()
+    result = analyze_articles(articles, pipe)
+    dt = time.perf_counter() - t0
+    print(
+        f"full pipeline: {len(articles)} articles -> {len(result.stories)} stories in {dt:.2f} s = "
+        f"{len(articles) / dt:.1f} articles/s (target >= 5)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
