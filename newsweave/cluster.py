@@ -44,6 +44,8 @@ from .features import DENSE_DIM, ArticleFeatures, featurize, project, top_names
 from .models import Article, DuplicateInfo, StoryAssignment
 
 STATE_KIND = "stream-v1"
+#: Merge candidates whose projected cosine is below this are not compared exactly (the lowest bar is 0.22).
+MERGE_PREFILTER = 0.1
 
 
 def story_id_for(article_id: str) -> str:
@@ -118,10 +120,14 @@ class StorySummary:
     last_day: int | None = None
     last_seen: int = 0
     last_published: int | None = None
+    _norm: float | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def norm(self) -> float:
-        return math.sqrt(sum(v * v for v in self.centroid.values()))
+        """Euclidean norm of the centroid (cached until the centroid changes)."""
+        if self._norm is None:
+            self._norm = math.sqrt(sum(v * v for v in self.centroid.values()))
+        return self._norm
 
     @property
     def year(self) -> int | None:
@@ -134,6 +140,7 @@ class StorySummary:
         """Fold an original article into the centroid, names, years and dated span."""
         self.centroid = _summed(self.centroid, feats.terms, params.max_terms)
         self.names = _summed(self.names, feats.names, params.max_names)
+        self._norm = None
         self.size += 1
         if feats.year is not None:
             self.years[feats.year] = self.years.get(feats.year, 0) + 1
@@ -149,6 +156,7 @@ class StorySummary:
         """Merge another story's summary into this one."""
         self.centroid = _summed(self.centroid, other.centroid, params.max_terms)
         self.names = _summed(self.names, other.names, params.max_names)
+        self._norm = None
         self.size += other.size
         for y, n in other.years.items():
             self.years[y] = self.years.get(y, 0) + n
@@ -191,11 +199,14 @@ class StorySummary:
 
 
 def _summed(a: dict[Any, float], b: dict[Any, float], keep: int) -> dict[Any, float]:
-    """``a + b``, trimmed to the ``keep`` heaviest keys (ties by key: deterministic everywhere)."""
+    """``a + b``; past ``1.5 * keep`` keys, trimmed to the ``keep`` heaviest (ties by key: deterministic).
+
+    Trimming only past the slack keeps the cost of a sort off most additions.
+    """
     out = dict(a)
     for k, v in b.items():
         out[k] = out.get(k, 0.0) + v
-    if len(out) > keep:
+    if len(out) > keep + keep // 2:
         out = dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
     return out
 
@@ -318,12 +329,13 @@ class _StoryIndex:
             self._index.mark_deleted(label)
             del self._story[label]
 
-    def nearest(self, vector: np.ndarray, k: int) -> list[str]:
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Up to ``k`` open stories nearest to ``vector``, with their approximate cosine."""
         n = len(self._label)
         if n == 0:
             return []
-        labels, _ = self._index.knn_query(vector[None, :], k=min(k, n))
-        return [self._story[int(i)] for i in labels[0]]
+        labels, dist = self._index.knn_query(vector[None, :], k=min(k, n))
+        return [(self._story[int(i)], 1.0 - float(d)) for i, d in zip(labels[0], dist[0], strict=True)]
 
 
 class StreamClusterer:
@@ -386,14 +398,14 @@ class StreamClusterer:
         story = self._stories[sid]
         story.add(feats, self.params)
         self._touch(story, feats)
-        merged = self._merge_into(story)
-        self._index.put(sid, story.dense())
+        merged, dense = self._merge_into(story)
+        self._index.put(sid, dense)
         self._assign[article.id] = sid
         self._close_quiet()
         return StoryAssignment(article.id, sid, copy_of=copy_of, merged=merged)
 
     def _candidates(self, vector: np.ndarray) -> list[str]:
-        return self._index.nearest(vector, self.params.candidates)
+        return [sid for sid, _ in self._index.nearest(vector, self.params.candidates)]
 
     def _tick(self, feats: ArticleFeatures) -> None:
         # The stream's clock is the latest publication day; text dates do not move it
@@ -408,10 +420,13 @@ class StreamClusterer:
             story.last_published = max(story.last_published or feats.day, feats.day)
             heapq.heappush(self._by_day, (story.last_published, story.id))
 
-    def _merge_into(self, story: StorySummary) -> list[str]:
+    def _merge_into(self, story: StorySummary) -> tuple[list[str], np.ndarray]:
         merged: list[str] = []
-        for other_id in self._candidates(story.dense()):
-            if other_id == story.id or other_id not in self._stories:
+        dense = story.dense()
+        for other_id, approx in self._index.nearest(dense, self.params.candidates):
+            # The projection's cosine is within about 0.1 of the exact one: far-off
+            # neighbours are skipped before the exact (costlier) comparison.
+            if other_id == story.id or other_id not in self._stories or approx < MERGE_PREFILTER:
                 continue
             other = self._stories[other_id]
             if merges(story, other, self.params):
@@ -419,7 +434,7 @@ class StreamClusterer:
                 self._drop(other_id)
                 self._alias[other_id] = story.id
                 merged.append(other_id)
-        return merged
+        return merged, story.dense() if merged else dense
 
     def _drop(self, sid: str) -> None:
         self._index.remove(sid)
