@@ -257,32 +257,48 @@ class ExtractiveSummarizer:
         return chosen
 
 
+def _day_word(expr: str) -> str | None:
+    m = re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", expr.lower())
+    return m.group(1) if m else None
+
+
 def timeline(analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """Dated events: sentences with a day-level date, merged across articles when they state one fact.
 
     Dates that could not be resolved (no publication date to anchor "on Friday")
-    keep ``date: null`` and their ``expression``, after the dated ones.
+    keep ``date: null`` and their ``expression``, after the dated ones, unless
+    another article states the same fact with the same day word and a known
+    date: then the entry takes that date and cites both.
     """
     fact_of = {(e["article"], e["sentence"]): i for i, f in enumerate(facts) for e in f["evidence"]}
     entries: dict[tuple[str, object], dict[str, Any]] = {}
-    for an in analyses:
+    mentions = sorted(
+        ((an, d) for an in analyses for d in an.dates if is_event_date(d.text)), key=lambda t: t[1].date is None
+    )
+    for an, d in mentions:
         sents = {s.index: s for s in an.sentences}
-        for d in an.dates:
-            if d.sentence not in sents or not is_event_date(d.text):
-                continue
-            s = sents[d.sentence]
-            key = (d.date or d.text.lower(), fact_of.get((s.article, s.index), (s.article, s.index)))
-            entry = entries.setdefault(
-                key,
-                {
-                    "date": d.date,
-                    "text": s.text,
-                    "citations": [],
-                    "expression": d.text,
-                    "evidence": [],
-                },
-            )
-            if an.article not in entry["citations"]:
-                entry["citations"].append(an.article)
-                entry["evidence"].append({"article": s.article, "start": s.start, "end": s.end, "text": s.text})
+        if d.sentence not in sents:
+            continue
+        s = sents[d.sentence]
+        fact = fact_of.get((s.article, s.index))
+        day = _day_word(d.text)
+        if fact is not None and day:
+            key: tuple[str, object] = ("fact", (fact, day))
+        else:
+            key = (d.date or d.text.lower(), (s.article, s.index))
+        entry = entries.setdefault(
+            key,
+            {
+                "date": d.date,
+                "text": s.text,
+                "citations": [],
+                "expression": d.text,
+                "evidence": [],
+            },
+        )
+        if an.article not in entry["citations"]:
+            entry["citations"].append(an.article)
+            entry["evidence"].append({"article": s.article, "start": s.start, "end": s.end, "text": s.text})
+        if entry["date"] is None and d.date:
+            entry["date"] = d.date
     return sorted(entries.values(), key=lambda e: (e["date"] is None, e["date"] or "", -len(e["citations"])))

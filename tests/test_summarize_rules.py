@@ -85,3 +85,13 @@ def test_summarize_timeline_dates_and_unresolved_expressions() -> None:
     entries = timeline([undated, dated, vague])
     assert [e["date"] for e in entries] == ["2025-04-18", None]
     assert entries[1]["expression"] == "Friday"
+
+
+def test_summarize_timeline_borrows_the_date_of_the_same_fact() -> None:
+    s = Sentence("a", 0, 0, 40, "Residents left on Tuesday night.")
+    t = Sentence("b", 0, 0, 40, "Residents were evacuated on Tuesday.")
+    dated = ArticleAnalysis("a", sentences=[s], dates=[DateMention("a", "Tuesday night", 18, 31, 0, "2025-04-15")])
+    undated = ArticleAnalysis("b", sentences=[t], dates=[DateMention("b", "Tuesday", 28, 35, 0, None)])
+    fact = {"evidence": [{"article": "a", "sentence": 0}, {"article": "b", "sentence": 0}]}
+    (entry,) = timeline([undated, dated], [fact])
+    assert entry["date"] == "2025-04-15" and sorted(entry["citations"]) == ["a", "b"]
