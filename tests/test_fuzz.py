@@ -245,11 +245,35 @@ def hashing_pipeline() -> Any:
     return build_pipeline("hashing")
 
 
+PHRASES = [
+    "COLUMBUS (WCMH) —",
+    '"We will rebuild," said Mayor Ann Lee.',
+    "“It is over”, the minister told reporters.",
+    "More than 2,000 people were evacuated.",
+    "Nearly 40% of homes lost power on Friday.",
+    "The damage is put at $1.2 million, or about £900,000.",
+    "Officials said 12 people died; others said 15.",
+    "On 3 March 2024, the dam at Larkmoor failed.",
+    "Larkmoor Dam Authority spokesperson John Smith declined to comment.",
+    "Thousands marched last Tuesday.",
+    "ITV News Security Correspondent Paul Brand reports.",
+    "The vote was 52-48.",
+    "roughly half",
+    "\n\n",
+    ". . .",
+    '"',
+    "—",
+    "0",
+    "-1e308",
+    "‮",
+]
+news_text = st.lists(st.one_of(st.sampled_from(PHRASES), words), max_size=25).map(" ".join)
+
 article_st = st.builds(
     Article,
     id=st.text(min_size=1, max_size=20),
-    title=texts,
-    text=texts,
+    title=st.one_of(texts, news_text),
+    text=st.one_of(texts, news_text, news_text),
     source=st.one_of(st.none(), words),
     published=st.one_of(st.none(), st.sampled_from(["2024-10-01", "2024-10-01T10:00:00+00:00", "9999", "x"])),
     url=st.one_of(st.none(), st.just("https://a.example/x")),
