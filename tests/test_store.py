@@ -244,3 +244,11 @@ def test_store_nested_write_fails_instead_of_hanging(pg_url: str, monkeypatch: p
         store.quarantine("inner", "nested write")
     assert store.quarantined() == []
     store.close()
+
+
+def test_store_postgres_fixture_says_why_when_no_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pgserver import start_server
+
+    monkeypatch.setenv("NEWSWEAVE_PG_BINDIR", str(tmp_path / "nowhere"))
+    with pytest.raises(RuntimeError, match="no PostgreSQL server binaries"):
+        start_server()
