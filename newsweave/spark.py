@@ -13,11 +13,12 @@ How placement scales while giving the single-machine answer:
 1. **Order.** Every input record gets its position in the input (``seq``,
    ``zipWithIndex``): the single-machine engine streams in file order, so does
    each window here.
-2. **Time windows with overlap.** An article belongs to the window of its
-   publication day (``window_days`` wide); the first ``overlap_days`` of a window
-   are also streamed, as look-back context, at the end of the previous window.
-   Undated articles are windowed by ``seq`` instead (``undated_block`` records,
-   ``undated_overlap`` of look-back).
+2. **Time windows with look-back.** An article belongs to the window of its
+   publication day (``window_days`` wide); the last ``overlap_days`` of a window
+   are streamed again at the start of the next window, so its clusterer places
+   that window's articles with the recent stories open. Undated articles take
+   the date before them in the input; a corpus without dates is windowed by
+   ``seq`` (``undated_block`` records, ``undated_overlap`` of look-back).
 3. **Cluster within windows.** Each window streams through the very
    ``Deduper`` and ``Clusterer`` the single-machine engine uses
    (:func:`newsweave.registry.build_pipeline`), on an executor: the clusterer's
@@ -84,9 +85,10 @@ class BatchConfig:
 
     Attributes:
         window_days: width of a time window, in days of publication.
-        overlap_days: look-back streamed again at the end of the previous window;
-            a story whose reports are further apart than this across a window
-            boundary is reconciled only if both windows share one of its articles.
+        overlap_days: the last days of a window streamed again at the start of
+            the next one (look-back); keep it at least the clusterer's
+            ``quiet_days`` (14), so every story still open at a boundary is
+            rebuilt before the next window's own articles arrive.
         undated_block: records per window for articles without a publication date.
         undated_overlap: look-back, in records, for undated windows.
         partitions: Spark partitions for placement and analysis (default: twice
@@ -96,8 +98,8 @@ class BatchConfig:
         input_format: ``auto`` (by file suffix), ``jsonl``, ``parquet`` or ``warc``.
     """
 
-    window_days: int = 7
-    overlap_days: int = 2
+    window_days: int = 56
+    overlap_days: int = 14
     undated_block: int = 100_000
     undated_overlap: int = 10_000
     partitions: int | None = None
@@ -311,7 +313,11 @@ def publication_day(article: Article) -> int | None:
 
 
 def window_keys(day: int | None, seq: int, cfg: BatchConfig) -> list[tuple[int, bool]]:
-    """The windows an article is streamed in: ``[(core window, True), (previous window, False)?]``.
+    """The windows an article is streamed in: ``[(core window, True), (next window, False)?]``.
+
+    The last ``overlap_days`` of a window are streamed again at the start of the
+    next window (look-back): its clusterer then places the window's own articles
+    with the recent stories already open, as the single-machine stream does.
 
     Args:
         day: the article's effective day (:func:`fill_days`), or None in a corpus without dates.
@@ -322,12 +328,14 @@ def window_keys(day: int | None, seq: int, cfg: BatchConfig) -> list[tuple[int, 
     partition deterministically (ints hash the same in every Python worker).
     """
     if day is not None:
-        k, offset, overlap, make = day // cfg.window_days, day % cfg.window_days, cfg.overlap_days, 0
+        period, overlap, make = cfg.window_days, cfg.overlap_days, 0
+        k, offset = divmod(day, period)
     else:
-        k, offset, overlap, make = seq // cfg.undated_block, seq % cfg.undated_block, cfg.undated_overlap, 1
+        period, overlap, make = cfg.undated_block, cfg.undated_overlap, 1
+        k, offset = divmod(seq, period)
     keys = [(2 * k + make, True)]
-    if offset < overlap and k > 0:
-        keys.append((2 * (k - 1) + make, False))
+    if offset >= period - overlap:
+        keys.append((2 * (k + 1) + make, False))
     return keys
 
 
