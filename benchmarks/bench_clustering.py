@@ -134,11 +134,17 @@ def with_minilm(
 
 def ablation(minilm: bool) -> None:
     variants: list[tuple[str, Callable[[Article], ArticleFeatures], ClusterParams]] = [
-        ("full (default)", featurize, ClusterParams()),
-        ("TF-IDF terms only", partial(featurize, names_weight=0, numbers_weight=0, dates=False), ClusterParams()),
-        ("- names", partial(featurize, names_weight=0), ClusterParams()),
-        ("- figures", partial(featurize, numbers_weight=0), ClusterParams()),
-        ("- dates", partial(featurize, dates=False), ClusterParams()),
+        ("TF-IDF terms (default)", featurize, ClusterParams()),
+        ("+ names (0.6)", partial(featurize, names_weight=0.6), ClusterParams()),
+        ("+ figures (0.3)", partial(featurize, numbers_weight=0.3), ClusterParams()),
+        ("+ names + figures", partial(featurize, names_weight=0.6, numbers_weight=0.3), ClusterParams()),
+        ("+ text dates: datelines", partial(featurize, text_dates=True, year_mentions=False), ClusterParams()),
+        ("+ text dates: datelines + years", partial(featurize, text_dates=True), ClusterParams()),
+        (
+            "+ names + figures + text dates",
+            partial(featurize, names_weight=0.6, numbers_weight=0.3, text_dates=True),
+            ClusterParams(threshold=0.22),
+        ),
         ("- merges", featurize, ClusterParams(merge_threshold=1.0, fragment_size=0)),
     ]
     if minilm:

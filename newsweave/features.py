@@ -46,14 +46,21 @@ _PROJ_BUCKETS = 1 << 16
 _PROJ_SEED = 20260
 #: IDF of a word wordfreq has never seen (rare names, typos); also the cap.
 MAX_IDF = 7.0
-#: Scale of the name and figure features against the words (tuned on ECB+ train).
-NAMES_WEIGHT = 0.6
-NUMBERS_WEIGHT = 0.3
+#: Scale of the name and figure features against the words. Both are off by default:
+#: on ECB+ train they lowered B-cubed F1 (see docs/clustering.md, ablation).
+NAMES_WEIGHT = 0.0
+NUMBERS_WEIGHT = 0.0
+#: Whether dates found in the text (datelines, mentioned years) stand in for a missing
+#: publication date. Off by default for the same reason; publication dates always count.
+TEXT_DATES = False
+#: Whether an undated article's most mentioned year stands for its event year (with TEXT_DATES).
+YEAR_MENTIONS = True
 #: Only the first characters count: leads carry the event, long tails add noise and cost.
 MAX_CHARS = 6000
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
-_NAME = re.compile(r"(?<![.!?]\s)(?<![\n“\"])(?<!^)\b([A-Z][a-z]+(?:[ \-][A-Z][a-z]+)*)")
+_CAP = r"[A-Z][a-z]+(?:[A-Z][a-z]+)?"  # Smith, DeGeneres, McDonald
+_NAME = re.compile(rf"(?<![.!?]\s)(?<![\n“\"])(?<!^)\b({_CAP}(?:[ \-]{_CAP})*)")
 _NUMBER = re.compile(r"\b(\d+(?:[.,]\d+)?)\s+([a-z]+)")
 _YEAR = re.compile(r"\b(19[0-9]{2}|20[0-9]{2})\b")
 _MONTHS = {
@@ -129,7 +136,7 @@ class ArticleFeatures:
 
     Attributes:
         terms: bucket -> weight, L2-normalised (words, bigrams, names, figures).
-        year: the event year, when one is found.
+        year: the event year found in the text, for articles without a publication date.
         day: the event date as a proleptic ordinal (``date.toordinal``), when known.
         published: whether ``day`` is the publication date (it then moves the stream's clock).
         names: the article's names, weighted by mentions and rarity (who and where the report is about).
@@ -263,11 +270,17 @@ def _ordinal(year: int, month: int, day: int) -> int:
         return 0
 
 
-def event_time(article: Article) -> tuple[int | None, int | None]:
-    """(year, ordinal day) of the event: publication date, else the dateline, else the most mentioned year."""
+def event_time(article: Article, mentions: bool = True) -> tuple[int | None, int | None]:
+    """(year, ordinal day) of the event: publication date, else the dateline, else the most mentioned year.
+
+    ``mentions=False`` leaves out the last resort (years merely mentioned are often
+    anniversaries and back-stories, not the event's year).
+    """
     day = parse_published(article.published) or first_text_date(article.text)
     if day is not None:
         return date.fromordinal(day).year, day
+    if not mentions:
+        return None, None
     years = Counter(int(y) for y in _YEAR.findall(f"{article.title}\n{article.text[:MAX_CHARS]}"))
     if not years:
         return None, None
@@ -278,13 +291,19 @@ def event_time(article: Article) -> tuple[int | None, int | None]:
 
 
 def featurize(
-    article: Article, *, names_weight: float = NAMES_WEIGHT, numbers_weight: float = NUMBERS_WEIGHT, dates: bool = True
+    article: Article,
+    *,
+    names_weight: float = NAMES_WEIGHT,
+    numbers_weight: float = NUMBERS_WEIGHT,
+    text_dates: bool = TEXT_DATES,
+    year_mentions: bool = YEAR_MENTIONS,
 ) -> ArticleFeatures:
     """Everything the clusterer uses of one article. Pure: same article, same features, anywhere.
 
     Names and figures are folded into the term vector as their own features
     (``n:tara reid``, ``#:13 people``) scaled by ``names_weight`` and
-    ``numbers_weight``; set a weight to 0 (or ``dates=False``) to measure what it adds.
+    ``numbers_weight``. The publication date always dates an article; with
+    ``text_dates`` an undated one is dated by its dateline or most mentioned year.
     """
     body = f"{article.title}\n{article.text}"
     terms = term_weights(article.title, article.text)
@@ -303,12 +322,19 @@ def featurize(
         total = math.sqrt(sum(v * v for v in terms.values())) or 1.0
         terms = {k: v / total for k, v in terms.items()}
     published = parse_published(article.published)
-    year, day = event_time(article) if dates else (None, None)
+    if published is None and not text_dates:
+        year, day = None, None
+    else:
+        year, day = event_time(article, year_mentions)
+    if published is not None:
+        # A dated article is compared by day (the window); its year would only say
+        # "same year" of every article in a live stream, which is no evidence.
+        year = None
     return ArticleFeatures(
         terms=terms,
         year=year,
         day=day,
-        published=published is not None and dates,
+        published=published is not None,
         names=names if names_weight > 0 else {},
         dense=project(terms),
     )

@@ -216,11 +216,19 @@ def test_features_names_skip_sentence_starts_and_common_words() -> None:
 
 
 def test_features_are_pure_and_round_trip() -> None:
-    a = Article("x", "Ellen DeGeneres to host Oscars", "AUGUST 2, 2013\nEllen DeGeneres will host the Oscars again.")
-    f1, f2 = featurize(a), featurize(a)
+    a = Article(
+        "x",
+        "Ellen DeGeneres to host Oscars",
+        "AUGUST 2, 2013\nThe Academy picked Ellen DeGeneres to host the Oscars again.",
+    )
+    f1, f2 = featurize(a, names_weight=0.6, text_dates=True), featurize(a, names_weight=0.6, text_dates=True)
     assert f1.terms == f2.terms and f1.names == f2.names
+    assert "ellen degeneres" in f1.names
     back = ArticleFeatures.from_dict(json.loads(json.dumps(f1.to_dict())))
     assert back.year == 2013 and back.names == f1.names
+    assert featurize(a).year is None  # text dates are opt-in
+    dated = featurize(Article("y", "t", "A story.", published="2013-08-02"))
+    assert dated.published and dated.day == date(2013, 8, 2).toordinal() and dated.year is None
     assert back.terms.keys() == f1.terms.keys()
     assert float(back.dense @ f1.dense) == pytest.approx(1.0, abs=1e-4)
 
