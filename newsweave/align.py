@@ -54,8 +54,8 @@ class SimilarityAligner:
         index = EntityIndex([e for an in analyses for e in an.entities])
         sent_by_key = {(s.article, s.index): s for an in analyses for s in an.sentences}
         sents = [s for an in analyses for s in an.sentences]
-        vecs = self.embedder.embed([s.text for s in sents]) if sents else np.zeros((0, 1), dtype=np.float32)
-        sent_vecs = {(s.article, s.index): vecs[i] for i, s in enumerate(sents)}
+        vecs = embed_sentences(self.embedder, sents)
+        sent_vecs = {(s.article, s.index): vecs[i] for i, s in enumerate(sents) if vecs[i].any()}
         figures = align_figures(
             [f for an in analyses for f in an.figures], sent_by_key, self.embedder, context_vectors=sent_vecs
         )
@@ -148,6 +148,26 @@ class SimilarityAligner:
         order = {"conflicting": 0, "corroborated": 1, "single-source": 2}
         out.sort(key=lambda f: (order[f["status"]], -f["sources"], min(e["sentence"] for e in f["evidence"])))
         return out
+
+
+#: Sentences shorter than this are not embedded (captions, bylines): their vector is zero.
+MIN_EMBED_WORDS = 4
+
+
+def embed_sentences(embedder: Embedder, sents: Sequence[Sentence]) -> np.ndarray:
+    """Sentence vectors; each distinct text is embedded once (wire copy repeats whole sentences),
+    and fragments under ``MIN_EMBED_WORDS`` words get a zero vector, since the embedding is the
+    dearest step of the analysis."""
+    if not sents:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    unique = list(dict.fromkeys(s.text for s in sents if len(s.text.split()) >= MIN_EMBED_WORDS))
+    row = {t: i for i, t in enumerate(unique)}
+    done = embedder.embed(unique) if unique else np.zeros((0, embedder.dim), dtype=np.float32)
+    out = np.zeros((len(sents), done.shape[1] if len(done) else embedder.dim), dtype=np.float32)
+    for i, s in enumerate(sents):
+        if s.text in row:
+            out[i] = done[row[s.text]]
+    return out
 
 
 def root_of(article_id: str, copies: dict[str, str]) -> str:

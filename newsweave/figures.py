@@ -339,10 +339,10 @@ def align_figures(
         return []
     nouns = sorted({f.counted or f.unit or "" for f in figs})
     nvec = dict(zip(nouns, embedder.embed(nouns), strict=True))
-    if context_vectors is not None and all((f.article, f.sentence) in context_vectors for f in figs):
-        cvec = np.stack([context_vectors[(f.article, f.sentence)] for f in figs])
-    else:
-        cvec = embedder.embed([_masked_context(f, sentences) for f in figs])
+    known = context_vectors or {}
+    missing = [k for k, f in enumerate(figs) if (f.article, f.sentence) not in known]
+    extra = dict(zip(missing, embedder.embed([_masked_context(figs[k], sentences) for k in missing]), strict=True))
+    cvec = np.stack([extra[k] if k in extra else known[(f.article, f.sentence)] for k, f in enumerate(figs)])
     n = len(figs)
     pairs: list[tuple[float, int, int]] = []
     doubtful: list[tuple[float, int, int]] = []
