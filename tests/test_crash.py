@@ -59,8 +59,12 @@ def make_corpus(root: Path, n: int = 60) -> Path:
 
 def run_ingest(
     db: str, corpus: Path, env: dict[str, str], kill_after_acks: int | None, extra_delay: float
-) -> list[str]:
-    """Run one ingestion; SIGKILL it after that many acks (+ delay). Returns the acknowledged ids."""
+) -> tuple[list[str], bool]:
+    """Run one ingestion; SIGKILL it after that many acks (+ delay).
+
+    Returns:
+        The acknowledged ids, and whether the kill hit a running process.
+    """
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsweave", "ingest", str(corpus), "--db", db, "--ack", "--batch-size", "3"],
         stdout=subprocess.PIPE,
@@ -69,6 +73,7 @@ def run_ingest(
         text=True,
     )
     acked: list[str] = []
+    killed = False
     enough = threading.Event()
 
     def reader() -> None:
@@ -88,9 +93,10 @@ def run_ingest(
         time.sleep(extra_delay)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
+            killed = True
     proc.wait(timeout=300)
     t.join(timeout=10)
-    return acked
+    return acked, killed
 
 
 def crash_cycles(db: str, corpus: Path, env: dict[str, str], cycles: int, seed: int) -> tuple[set[str], int]:
@@ -98,10 +104,10 @@ def crash_cycles(db: str, corpus: Path, env: dict[str, str], cycles: int, seed: 
     acknowledged: set[str] = set()
     kills = 0
     for _ in range(cycles):
-        acked = run_ingest(db, corpus, env, kill_after_acks=rng.randint(0, 30), extra_delay=rng.uniform(0, 0.4))
+        acked, killed = run_ingest(db, corpus, env, rng.randint(0, 30), rng.uniform(0, 0.4))
         acknowledged.update(acked)
-        kills += 1
-    acknowledged.update(run_ingest(db, corpus, env, kill_after_acks=None, extra_delay=0))
+        kills += killed
+    acknowledged.update(run_ingest(db, corpus, env, kill_after_acks=None, extra_delay=0)[0])
     return acknowledged, kills
 
 
@@ -130,10 +136,10 @@ def test_crash_kill9_mid_batch_loses_nothing_acknowledged(tmp_path: Path) -> Non
     db = str(tmp_path / "crash.db")
     env = {**os.environ, "NEWSWEAVE_EMBEDDER": "hashing"}
     acknowledged, kills = crash_cycles(db, corpus, env, CYCLES, SEED)
-    assert kills == CYCLES and len(acknowledged) == 61
+    assert kills >= CYCLES - 2 and len(acknowledged) == 61  # a process may finish before its kill point
     assert_exactly_once(db, acknowledged, 61)
     n = len(acknowledged)
-    print(f"{kills} crash-restart cycles, {n} articles acknowledged, {n} present, 0 duplicates")
+    print(f"{kills} kill -9s in {CYCLES} crash-restart cycles, {n} articles acknowledged, {n} present, 0 duplicates")
 
 
 def test_crash_kill9_on_postgresql(tmp_path: Path, pg_url: str) -> None:
