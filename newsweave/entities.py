@@ -64,8 +64,6 @@ TITLES = {
     "sergeant",
     "adm",
     "admiral",
-    "us",
-    "u.s.",
     "vice",
     "acting",
 }
