@@ -348,5 +348,6 @@ def eval_summary(path: str, words: int, limit: int | None, as_json: bool) -> Non
         click.echo(f"{method:<10} {r['rouge1']:>8.2f} {r['rouge2']:>8.2f} {r['rougeL']:>8.2f}")
     click.echo(f"newsweave sentences cited: {scores.cited_sentences}/{scores.summary_sentences}")
 
+
 if __name__ == "__main__":  # pragma: no cover
     main()
