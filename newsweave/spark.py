@@ -25,10 +25,11 @@ How placement scales while giving the single-machine answer:
    own candidate blocking (ANN over story vectors) and the deduper's MinHash LSH
    do the blocking inside the window, and merges relabel earlier articles as
    ``newsweave cluster`` does.
-4. **Reconcile.** A story seen by two windows shares articles with itself: nodes
-   are (window, local story), edges join the nodes that hold the same article,
-   and connected components (min-label propagation with pointer jumping, on
-   DataFrames) give the final stories.
+4. **Reconcile.** Nodes are (window, local story). A node continues the
+   previous window's story that holds most of its look-back articles (one
+   parent per node, so components are trees and a disagreement between two
+   windows cannot chain unrelated stories); connected components (min-label
+   propagation with pointer jumping, on DataFrames) give the final stories.
 
 Models (spaCy, the ONNX embedder) are module-level lazy singletons, so each
 executor's Python worker loads them once and reuses them for every partition.
@@ -74,6 +75,8 @@ STORY_SECTIONS = (
     "single_source",
     "aliases",
 )
+#: Reconciliation node ids are ``window * NODE_WINDOW_SCALE + first seq`` (seq < 2**40).
+NODE_WINDOW_SCALE = 1 << 40
 _JSONL = re.compile(r"\.(jsonl|ndjson|json)(\.gz|\.bz2)?$", re.I)
 _WARC = re.compile(r"\.(warc|arc)(\.gz)?$", re.I)
 _PARQUET = re.compile(r"\.parquet$", re.I)
@@ -541,6 +544,7 @@ def run_batch(
         Counts of what was written.
     """
     from pyspark import StorageLevel
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -606,13 +610,25 @@ def run_batch(
     stage_errors = placed_raw.filter(lambda r: r[0] == "E").map(lambda r: (r[1], r[2]))
 
     # ---- reconcile: node = (window, local story), id = the smallest seq it holds
-    nodes = placed.groupBy("window", "local").agg(F.min("seq").alias("node"))
+    # Node = (window, local story); its id orders windows first, so a story's earliest node has the smallest id.
+    nodes = placed.groupBy("window", "local").agg(
+        (F.col("window") * F.lit(NODE_WINDOW_SCALE) + F.min("seq")).alias("node")
+    )
     with_node = placed.join(nodes, ["window", "local"]).persist(StorageLevel.MEMORY_AND_DISK)
-    anchor = with_node.groupBy("seq").agg(F.min("node").alias("src"))
-    edges = with_node.join(anchor, "seq").where("node != src").select("src", F.col("node").alias("dst"))
+    # Each node continues the previous window's story holding most of its look-back articles
+    # (ties: the earlier one). One parent per node: components are trees, so a disagreement
+    # between two windows cannot chain unrelated stories together.
+    owner = with_node.where("core").select("seq", F.col("node").alias("parent"))
+    votes = with_node.where("NOT core").select("node", "seq").join(owner, "seq").groupBy("node", "parent").count()
+    best = Window.partitionBy("node").orderBy(F.desc("count"), F.asc("parent"))
+    edges = (
+        votes.withColumn("rank", F.row_number().over(best))
+        .where("rank = 1")
+        .select(F.col("node").alias("src"), F.col("parent").alias("dst"))
+    )
     labels, rounds = connected_components(spark, edges, nodes.select("node"))
-    # A component's story id: the local story of its earliest article, in that article's core window.
-    names = with_node.where("core").select(F.col("seq").alias("label"), F.col("local").alias("story"))
+    # A story's id: the local id of its earliest node (the root of its tree).
+    names = nodes.select(F.col("node").alias("label"), F.col("local").alias("story"))
     story_of = labels.join(names, "label").select("node", "story")
     core = with_node.where("core").join(story_of, "node").select("seq", "story", "copy_of")
     result = articles.join(core, "seq").select("id", "story", "copy_of", "seq", *ARTICLE_FIELDS)
