@@ -298,6 +298,10 @@ class ServerState:
         return story
 
 
+#: Where the vendored Swagger UI files (PyPI ``swagger-ui-bundle``) are served for ``/docs``.
+SWAGGER_PREFIX = "/static/swagger"
+
+
 def state_of(request: Request) -> ServerState:
     """The :class:`ServerState` of the app serving ``request``."""
     state: ServerState = request.app.state.newsweave
@@ -305,13 +309,21 @@ def state_of(request: Request) -> ServerState:
 
 
 def _docs_csp() -> tuple[str, str]:
-    """Swagger UI's page and a CSP allowing exactly its CDN bundle and its one inline script (by hash)."""
-    html = bytes(get_swagger_ui_html(openapi_url="/openapi.json", title="newsweave API").body).decode()
+    """Swagger UI's page, served from the local ``swagger-ui-bundle`` files (no CDN, works offline),
+    and a CSP allowing exactly those files and the page's one inline script (by hash)."""
+    html = bytes(
+        get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="newsweave API",
+            swagger_js_url=f"{SWAGGER_PREFIX}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_PREFIX}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_PREFIX}/favicon-32x32.png",
+        ).body
+    ).decode()
     inline = re.findall(r"<script>(.*?)</script>", html, re.S)
     hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in inline)
-    cdn = "https://cdn.jsdelivr.net"
     csp = (
-        f"default-src 'none'; script-src {cdn} {hashes}; style-src {cdn}; img-src 'self' data: https:; "
+        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
     return html, csp
@@ -357,8 +369,11 @@ def create_app(
         return HTMLResponse(docs_html)
 
     app.include_router(_api_router())
+    from swagger_ui_bundle import swagger_ui_path
+
     from .web import STATIC_DIR, router
 
+    app.mount(SWAGGER_PREFIX, StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -423,6 +424,16 @@ def test_api_openapi_docs_list_the_routes(client: TestClient) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "'sha256-" in docs.headers["content-security-policy"]
+
+
+def test_api_docs_page_needs_no_cdn(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert "cdn." not in docs.text and "https://" not in docs.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="(/static/swagger/[^"]+)"', docs.text)
+    assert len(assets) >= 2  # the script bundle and the stylesheet
+    for asset in assets:
+        res = client.get(asset)
+        assert res.status_code == 200 and len(res.content) > 100, asset
 
 
 # --------------------------------------------------------------------------- pages
