@@ -49,6 +49,8 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 OUTLETS = ("Wire One", "Daily Ledger", "Metro Post", "Coast Times", "Valley Herald", "Capital Report", "Northern Star")
 _SENT = re.compile(r"(?<=[a-z0-9\"”'][.!?])\s+(?=[A-Z“\"])|\n+")
 _NUM = re.compile(r"\b\d+\b")
+#: Reports shorter than this are left out (too short for ingestion to accept them as articles).
+MIN_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def load_templates(shared: Path = SHARED) -> list[Template]:
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 rec = json.loads(line)
-                if rec["text"].strip():
+                if len(rec["text"].strip()) >= MIN_CHARS:
                     groups[rec["story"]].append((rec["title"], rec["text"]))
         templates += [Template(f"ecb:{k}", tuple(v)) for k, v in sorted(groups.items())]
     for split in ("train", "val"):
@@ -84,7 +86,8 @@ def load_templates(shared: Path = SHARED) -> list[Template]:
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 rec = json.loads(line)
-                reports = tuple((a["title"], a["text"]) for a in rec["articles"] if a.get("text", "").strip())
+                articles = [a for a in rec["articles"] if len(a.get("text", "").strip()) >= MIN_CHARS]
+                reports = tuple((a["title"], a["text"]) for a in articles)
                 if reports:
                     templates.append(Template(f"neus:{rec['id']}", reports))
     if not templates:
