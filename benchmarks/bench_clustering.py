@@ -155,7 +155,7 @@ def ablation(minilm: bool) -> None:
         (
             "+ names + figures + text dates",
             partial(featurize, names_weight=0.6, numbers_weight=0.3, text_dates=True),
-            ClusterParams(threshold=0.22),
+            ClusterParams(),
         ),
         ("- merges", featurize, ClusterParams(merge_threshold=1.0, fragment_size=0)),
     ]

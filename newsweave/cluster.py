@@ -75,7 +75,7 @@ class ClusterParams:
         quiet_articles: close a story after this many arrivals without a new article of its own.
     """
 
-    threshold: float = 0.26
+    threshold: float = 0.22
     merge_threshold: float = 0.5
     fragment_size: int = 2
     year_penalty: float = 0.2
@@ -91,7 +91,7 @@ class ClusterParams:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0 or not 0.0 < self.merge_threshold <= 1.0:
-            raise ConfigError("clustering thresholds must be in (0, 1]; try threshold=0.26, merge_threshold=0.5")
+            raise ConfigError("clustering thresholds must be in (0, 1]; try threshold=0.22, merge_threshold=0.5")
         if self.candidates < 1 or self.max_terms < 1:
             raise ConfigError("clustering needs candidates >= 1 and max_terms >= 1")
 

@@ -98,12 +98,13 @@ def place_stream(
 
     Args:
         articles: the stream, in arrival order.
-        pipeline: the engine; ``build_pipeline()`` defaults when None (the same as ingestion).
+        pipeline: the engine; when None, :func:`~newsweave.registry.build_placement`: the
+            default deduper and clusterer, the same as ingestion, without the analysis models.
         step: called with 1 after each article (a progress bar).
     """
-    from .registry import build_pipeline
+    from .registry import build_placement
 
-    pipe = pipeline or build_pipeline()
+    pipe = pipeline or build_placement()
     story_of: dict[str, str] = {}
     alias: dict[str, str] = {}
     for article in articles:

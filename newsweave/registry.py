@@ -6,11 +6,12 @@ role can be overridden by passing an object with that role's methods.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from .embed import Embedder, HashingEmbedder, default_embedder
 from .errors import ConfigError
+from .models import Article, ArticleAnalysis
 from .pipeline import Aligner, Clusterer, Deduper, Extractor, Pipeline, Summarizer
 
 EMBEDDERS: dict[str, Callable[[], Embedder]] = {
@@ -39,16 +40,64 @@ def build_pipeline(
 ) -> Pipeline:
     """The default pipeline, with any role replaced by the caller's object."""
     from .align import SimilarityAligner
-    from .cluster import StreamClusterer
-    from .dedupe import MinHashDeduper
     from .extract import SpacyExtractor
     from .summarize import ExtractiveSummarizer
 
     emb = make_embedder(embedder) if isinstance(embedder, str) else embedder
     return Pipeline(
-        deduper=deduper or MinHashDeduper(),
-        clusterer=clusterer or StreamClusterer(),
+        deduper=deduper or default_deduper(),
+        clusterer=clusterer or default_clusterer(),
         extractor=extractor or SpacyExtractor(),
         aligner=aligner or SimilarityAligner(emb),
         summarizer=summarizer or ExtractiveSummarizer(),
+    )
+
+
+def default_deduper() -> Deduper:
+    """The built-in dedupe stage (MinHash LSH)."""
+    from .dedupe import MinHashDeduper
+
+    return MinHashDeduper()
+
+
+def default_clusterer() -> Clusterer:
+    """The built-in cluster stage (streaming, over an HNSW index of story centroids)."""
+    from .cluster import StreamClusterer
+
+    return StreamClusterer()
+
+
+class PlacementOnly:
+    """Stands in for the analysis stages of a pipeline that only places articles."""
+
+    def _refuse(self) -> NoReturn:
+        raise ConfigError("this pipeline only places articles: build it with build_pipeline() to analyze stories")
+
+    def extract(self, article: Article) -> ArticleAnalysis:
+        self._refuse()
+
+    def extract_many(self, articles: Sequence[Article]) -> list[ArticleAnalysis]:
+        self._refuse()
+
+    def align(self, articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], copies: dict[str, str]) -> Any:
+        self._refuse()
+
+    def summarize(self, articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], alignment: Any) -> Any:
+        self._refuse()
+
+
+def build_placement(*, deduper: Deduper | None = None, clusterer: Clusterer | None = None) -> Pipeline:
+    """The placement half of the default pipeline (dedupe + cluster), with no model loaded.
+
+    It places articles exactly as :func:`build_pipeline` does (the same default
+    deduper and clusterer); ``newsweave cluster`` and ``newsweave eval clustering``
+    use it, so they neither load nor depend on the analysis stages.
+    """
+    rest = PlacementOnly()
+    return Pipeline(
+        deduper=deduper or default_deduper(),
+        clusterer=clusterer or default_clusterer(),
+        extractor=rest,
+        aligner=rest,
+        summarizer=rest,
     )
