@@ -588,9 +588,12 @@ def run_batch(
             yield (window, row["seq"]), (article, core)
 
     def make_pipeline() -> Pipeline:
-        from .registry import build_pipeline
+        # Placement only: the default deduper and clusterer, as `newsweave cluster` uses (no model loaded).
+        from . import registry
 
-        return build_pipeline(embedder, **options)
+        if options or not hasattr(registry, "build_placement"):
+            return registry.build_pipeline(embedder, **options)
+        return registry.build_placement()
 
     windowed = articles.rdd.flatMap(keyed).repartitionAndSortWithinPartitions(n_parts, partitionFunc=lambda key: key[0])
     placed_raw = windowed.mapPartitions(lambda rows: place_window_stream(rows, make_pipeline)).persist(
