@@ -73,6 +73,9 @@ class ClusterParams:
         max_terms: terms kept in a story centroid (the heaviest), so state stays compact.
         quiet_days: close a story after this many days without a new article (publication dates).
         quiet_articles: close a story after this many arrivals without a new article of its own.
+        semantic_weight: share of the semantic (MiniLM) cosine in the score, when both sides have
+            a semantic vector: ``(1 - w) * term cosine + w * semantic cosine`` (0: terms only).
+        name_weight: added times the cosine of the article's and the story's name weights (0: off).
     """
 
     threshold: float = 0.22
@@ -88,12 +91,22 @@ class ClusterParams:
     max_terms: int = 600
     quiet_days: int = 14
     quiet_articles: int = 50_000
+    semantic_weight: float = 0.0
+    name_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0 or not 0.0 < self.merge_threshold <= 1.0:
             raise ConfigError("clustering thresholds must be in (0, 1]; try threshold=0.22, merge_threshold=0.5")
         if self.candidates < 1 or self.max_terms < 1:
             raise ConfigError("clustering needs candidates >= 1 and max_terms >= 1")
+        if not 0.0 <= self.semantic_weight < 1.0 or self.name_weight < 0.0:
+            raise ConfigError("clustering needs 0 <= semantic_weight < 1 and name_weight >= 0")
+
+    @property
+    def prefilter_floor(self) -> float:
+        """Least projected term cosine worth an exact score (the semantic and name parts can add the rest)."""
+        w = self.semantic_weight
+        return (self.threshold - w - self.name_weight) / (1.0 - w) - PREFILTER_MARGIN
 
 
 @dataclass
@@ -120,6 +133,7 @@ class StorySummary:
     last_day: int | None = None
     last_seen: int = 0
     last_published: int | None = None
+    semantic: np.ndarray | None = None
     _norm: float | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -142,6 +156,9 @@ class StorySummary:
         self.names = _summed(self.names, feats.names, params.max_names)
         self._norm = None
         self.size += 1
+        if feats.semantic is not None:
+            vec = np.asarray(feats.semantic, dtype=np.float64)
+            self.semantic = vec if self.semantic is None else self.semantic + vec
         if feats.year is not None:
             self.years[feats.year] = self.years.get(feats.year, 0) + 1
         self.note_day(feats.day)
@@ -158,6 +175,8 @@ class StorySummary:
         self.names = _summed(self.names, other.names, params.max_names)
         self._norm = None
         self.size += other.size
+        if other.semantic is not None:
+            self.semantic = other.semantic.copy() if self.semantic is None else self.semantic + other.semantic
         for y, n in other.years.items():
             self.years[y] = self.years.get(y, 0) + n
         self.note_day(other.first_day)
@@ -181,6 +200,7 @@ class StorySummary:
             "last_day": self.last_day,
             "last_seen": self.last_seen,
             "last_published": self.last_published,
+            "semantic": None if self.semantic is None else [float(x) for x in self.semantic],
         }
 
     @classmethod
@@ -195,6 +215,7 @@ class StorySummary:
             last_day=data["last_day"],
             last_seen=int(data["last_seen"]),
             last_published=data["last_published"],
+            semantic=None if data.get("semantic") is None else np.asarray(data["semantic"], dtype=np.float64),
         )
 
 
@@ -232,6 +253,46 @@ def _dot(a: dict[int, float], b: dict[int, float]) -> float:
     return sum(v * b.get(k, 0.0) for k, v in a.items())
 
 
+def _cosine(a: np.ndarray | list[float] | None, b: np.ndarray | list[float] | None) -> float | None:
+    """Cosine of two dense vectors, or None when either is missing (or zero)."""
+    if a is None or b is None:
+        return None
+    va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    n = float(np.linalg.norm(va) * np.linalg.norm(vb))
+    return float(va @ vb) / n if n > 0 else None
+
+
+def names_cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two name-weight maps (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na > 0 and nb > 0 else 0.0
+
+
+def mixed(
+    term_cos: float,
+    sem_a: np.ndarray | list[float] | None,
+    sem_b: np.ndarray | list[float] | None,
+    names_a: dict[str, float],
+    names_b: dict[str, float],
+    params: ClusterParams,
+) -> float:
+    """The similarity mix: terms with the semantic cosine (when both sides have one) plus the name cosine."""
+    score = term_cos
+    if params.semantic_weight > 0:
+        sem = _cosine(sem_a, sem_b)
+        if sem is not None:
+            score = (1.0 - params.semantic_weight) * term_cos + params.semantic_weight * sem
+    if params.name_weight > 0:
+        score += params.name_weight * names_cosine(names_a, names_b)
+    return score
+
+
 def within_window(day: int | None, first: int | None, last: int | None, window_days: int) -> bool:
     """Whether a dated article may join a story with this dated span (undated: always)."""
     if day is None or first is None or last is None:
@@ -248,6 +309,7 @@ def score_pair(feats: ArticleFeatures, story: StorySummary, params: ClusterParam
         return -1.0
     norm = story.norm
     score = _dot(feats.terms, story.centroid) / norm if norm > 0 else 0.0
+    score = mixed(score, feats.semantic, story.semantic, feats.names, story.names, params)
     if names_conflict(feats.names, story.names, params.top_names):
         score -= params.name_penalty
     return score + year_adjustment(feats.year, story.year, params)
@@ -268,6 +330,7 @@ def score_stories(a: StorySummary, b: StorySummary, params: ClusterParams) -> fl
             return -1.0
     na, nb = a.norm, b.norm
     score = _dot(a.centroid, b.centroid) / (na * nb) if na > 0 and nb > 0 else 0.0
+    score = mixed(score, a.semantic, b.semantic, a.names, b.names, params)
     if names_conflict(a.names, b.names, params.top_names):
         score -= params.name_penalty
     return score + year_adjustment(a.year, b.year, params)
@@ -409,7 +472,7 @@ class StreamClusterer:
     def _candidates(self, vector: np.ndarray) -> list[str]:
         # The projection's cosine is within about 0.1 of the exact one (256 dimensions):
         # neighbours far under the bar are dropped before the exact, costlier, score.
-        floor = self.params.threshold - PREFILTER_MARGIN
+        floor = self.params.prefilter_floor
         return [sid for sid, approx in self._index.nearest(vector, self.params.candidates) if approx >= floor]
 
     def _tick(self, feats: ArticleFeatures) -> None:
@@ -428,7 +491,7 @@ class StreamClusterer:
     def _merge_into(self, story: StorySummary) -> tuple[list[str], np.ndarray]:
         merged: list[str] = []
         dense = story.dense()
-        floor = self.params.threshold - PREFILTER_MARGIN
+        floor = self.params.prefilter_floor
         for other_id, approx in self._index.nearest(dense, self.params.candidates):
             if other_id == story.id or other_id not in self._stories or approx < floor:
                 continue

@@ -8,12 +8,17 @@
 
 from __future__ import annotations
 
+import base64
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .models import Article, DuplicateInfo
+
+DEDUPE_STATE_KIND = "minhash-v1"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -33,15 +38,21 @@ class MinHashDeduper:
     least ``threshold`` is a copy of it (its ``copy_of`` is the earliest original).
     Texts too short to shingle (fewer than ``min_words`` words) are never called
     copies: two one-line briefs that agree are not the same report.
+
+    Only the latest ``window`` texts are remembered (older ones are forgotten), so
+    memory and the exported state (:meth:`export`, about 700 bytes a text) stay bounded.
     """
 
-    def __init__(self, threshold: float = 0.8, num_perm: int = 128, shingle: int = 5, min_words: int = 20) -> None:
+    def __init__(
+        self, threshold: float = 0.8, num_perm: int = 128, shingle: int = 5, min_words: int = 20, window: int = 5000
+    ) -> None:
         from datasketch import MinHashLSH
 
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle = shingle
         self.min_words = min_words
+        self.window = window
         from datasketch import MinHash
 
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
@@ -50,6 +61,7 @@ class MinHashDeduper:
         self._permutations, self._scheme = template.permutations, template.scheme
         self._hashes: dict[str, Any] = {}
         self._origin: dict[str, str] = {}
+        self._order: deque[str] = deque()
 
     def _minhash(self, text: str) -> Any:
         from datasketch import MinHash
@@ -70,19 +82,60 @@ class MinHashDeduper:
             sim = float(m.jaccard(self._hashes[other]))
             if sim >= self.threshold and (best is None or sim > best[0]):
                 best = (sim, other)
-        self._lsh.insert(article.id, m)
-        self._hashes[article.id] = m
+        self._remember(article.id, m)
         if best is None:
             return DuplicateInfo(article.id)
         original = self._origin.get(best[1], best[1])
         self._origin[article.id] = original
         return DuplicateInfo(article.id, original, best[0])
 
+    def _remember(self, article_id: str, m: Any) -> None:
+        self._lsh.insert(article_id, m)
+        self._hashes[article_id] = m
+        self._order.append(article_id)
+        while len(self._hashes) > self.window and self._order:
+            self.forget(self._order.popleft())
+
     def forget(self, article_id: str) -> None:
         if article_id in self._hashes:
             self._lsh.remove(article_id)
             del self._hashes[article_id]
             self._origin.pop(article_id, None)
+
+    # ---------------------------------------------------------------- state
+
+    def export(self) -> dict[str, Any]:
+        """JSON-compatible state: the remembered texts' MinHash signatures (oldest first) and copy origins.
+
+        A signature is its ``num_perm`` 32-bit hash values, little-endian, base64-encoded.
+        """
+        items = []
+        for aid in self._order:
+            m = self._hashes.get(aid)
+            if m is None:
+                continue
+            sig = base64.b64encode(np.asarray(m.hashvalues, dtype="<u4").tobytes()).decode("ascii")
+            items.append([aid, self._origin.get(aid), sig])
+        return {"kind": DEDUPE_STATE_KIND, "num_perm": self.num_perm, "shingle": self.shingle, "items": items}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Resume from :meth:`export`'s output (state of another kind or shape is ignored: a fresh start)."""
+        if (
+            state.get("kind") != DEDUPE_STATE_KIND
+            or state.get("num_perm") != self.num_perm
+            or state.get("shingle") != self.shingle
+        ):
+            return
+        from datasketch import MinHash, MinHashLSH
+
+        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        self._hashes, self._origin, self._order = {}, {}, deque()
+        for aid, origin, sig in state["items"]:
+            values = np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint64)
+            m = MinHash(num_perm=self.num_perm, hashvalues=values, permutations=self._permutations, scheme=self._scheme)
+            if origin is not None:
+                self._origin[aid] = origin
+            self._remember(aid, m)
 
 
 # --------------------------------------------------------------------------- shared passages

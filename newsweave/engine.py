@@ -29,6 +29,8 @@ from .registry import build_pipeline
 from .store import Store, story_from_row
 
 CLUSTER_STATE_KEY = "clusterer"
+#: State key of the deduper's memory (MinHash signatures of recent texts), saved with the clusterer's.
+DEDUPE_STATE_KEY = "deduper"
 #: State key of a counter bumped with every save of the clusterer state: a
 #: process whose in-memory clusterer is older (another process ingested
 #: meanwhile) reloads it before placing anything.
@@ -144,6 +146,7 @@ class Newsweave:
             state = self.store.load_state(CLUSTER_STATE_KEY)
             if state:
                 self._pipeline.clusterer.restore(state)
+            _restore_deduper(self._pipeline, self.store.load_state(DEDUPE_STATE_KEY))
             version = self.store.load_state(CLUSTER_VERSION_KEY)
             self._state_version = int(version["n"]) if version else 0
             self._restored = True
@@ -233,6 +236,7 @@ class Newsweave:
             state = self.store.load_state(CLUSTER_STATE_KEY, conn)
             if state:
                 pipe.clusterer.restore(state)
+            _restore_deduper(pipe, self.store.load_state(DEDUPE_STATE_KEY, conn))
             self._state_version = current
         return pipe
 
@@ -278,6 +282,9 @@ class Newsweave:
                 if placed_any:
                     self._state_version += 1
                     self.store.save_state(conn, CLUSTER_STATE_KEY, pipe.clusterer.export())
+                    export_dedupe = getattr(pipe.deduper, "export", None)
+                    if callable(export_dedupe):
+                        self.store.save_state(conn, DEDUPE_STATE_KEY, export_dedupe())
                     self.store.save_state(conn, CLUSTER_VERSION_KEY, {"n": self._state_version})
         except BaseException:
             # The in-memory clusterer may hold placements that were rolled back:
@@ -405,3 +412,10 @@ def default_db_path() -> Path:
 
 
 __all__ = ["AnalyzeResult", "IngestReport", "Newsweave", "NewsweaveError", "analyze", "analyze_articles"]
+
+
+def _restore_deduper(pipe: Pipeline, state: Any) -> None:
+    """Give the deduper its saved memory, when it keeps one (a custom deduper may not)."""
+    restore = getattr(pipe.deduper, "restore", None)
+    if state and callable(restore):
+        restore(state)

@@ -149,16 +149,20 @@ class ArticleFeatures:
     published: bool = False
     names: dict[str, float] = field(default_factory=dict)
     dense: np.ndarray = field(default_factory=lambda: np.zeros(DENSE_DIM, dtype=np.float32), repr=False)
+    semantic: list[float] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible form (the dense vector is left out: :meth:`from_dict` recomputes it)."""
-        return {
+        out: dict[str, Any] = {
             "terms": [[k, round(v, 6)] for k, v in self.terms.items()],
             "year": self.year,
             "day": self.day,
             "published": self.published,
             "names": self.names,
         }
+        if self.semantic is not None:
+            out["semantic"] = list(self.semantic)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArticleFeatures:
@@ -171,6 +175,7 @@ class ArticleFeatures:
             published=bool(data.get("published", False)),
             names={str(k): float(v) for k, v in data.get("names", {}).items()},
             dense=project(terms),
+            semantic=[float(x) for x in data["semantic"]] if data.get("semantic") is not None else None,
         )
 
 
@@ -297,6 +302,8 @@ def featurize(
     numbers_weight: float = NUMBERS_WEIGHT,
     text_dates: bool = TEXT_DATES,
     year_mentions: bool = YEAR_MENTIONS,
+    keep_names: bool = False,
+    embedder: Any = None,
 ) -> ArticleFeatures:
     """Everything the clusterer uses of one article. Pure: same article, same features, anywhere.
 
@@ -304,6 +311,10 @@ def featurize(
     (``n:tara reid``, ``#:13 people``) scaled by ``names_weight`` and
     ``numbers_weight``. The publication date always dates an article; with
     ``text_dates`` an undated one is dated by its dateline or most mentioned year.
+    ``keep_names`` keeps the names for the clusterer's name similarity even when
+    they are not folded into the terms; ``embedder`` (anything with ``embed(texts)``,
+    e.g. MiniLM) adds a ``semantic`` unit vector of the title and lead
+    (:data:`SEMANTIC_CHARS` characters).
     """
     body = f"{article.title}\n{article.text}"
     terms = term_weights(article.title, article.text)
@@ -335,9 +346,20 @@ def featurize(
         year=year,
         day=day,
         published=published is not None,
-        names=names if names_weight > 0 else {},
+        names=names if names_weight > 0 or keep_names else {},
         dense=project(terms),
+        semantic=semantic_vector(article, embedder) if embedder is not None else None,
     )
+
+
+#: Characters of the text after the title that the semantic embedding sees (the lead).
+SEMANTIC_CHARS = 600
+
+
+def semantic_vector(article: Article, embedder: Any) -> list[float]:
+    """The embedder's unit vector of the title and lead, as plain floats."""
+    vec = embedder.embed([f"{article.title}\n{article.text[:SEMANTIC_CHARS]}"])[0]
+    return [float(x) for x in vec]
 
 
 def top_names(names: dict[str, float], k: int) -> list[str]:

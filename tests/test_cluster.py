@@ -263,3 +263,18 @@ def test_cluster_eval_names_record_without_label(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, ["eval", "clustering", str(path)])
     assert out.exit_code != 0
     assert "bad.jsonl:1" in out.output and "story" in out.output
+
+
+def test_semantic_and_name_mix_is_opt_in_and_survives_export() -> None:
+    import json
+
+    a = ArticleFeatures({1: 1.0}, names={"larkmoor": 1.0}, semantic=[1.0, 0.0])
+    b = ArticleFeatures({2: 1.0}, names={"larkmoor": 2.0}, semantic=[1.0, 0.0])
+    story = StorySummary("s")
+    story.add(b, ClusterParams())
+    assert score_pair(a, story, ClusterParams(name_penalty=0.0)) == 0.0
+    mixed = ClusterParams(semantic_weight=0.3, name_weight=0.15, name_penalty=0.0)
+    assert abs(score_pair(a, story, mixed) - (0.3 + 0.15)) < 1e-9
+    again = StorySummary.from_dict(json.loads(json.dumps(story.to_dict())))
+    assert score_pair(a, again, mixed) == score_pair(a, story, mixed)
+    assert ArticleFeatures.from_dict(json.loads(json.dumps(a.to_dict()))).semantic == [1.0, 0.0]

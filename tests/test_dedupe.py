@@ -62,3 +62,31 @@ def test_dedupe_shared_passages_spans_slice_each_text() -> None:
     texts = {"a": a.text, "b": b.text}
     for span in passages[0]["spans"]:
         assert texts[span["article"]][span["start"] : span["end"]] == span["text"]
+
+
+def test_dedupe_state_round_trips_through_json_and_stays_bounded() -> None:
+    import json
+
+    d = MinHashDeduper(window=2)
+    d.check(Article("orig", "Quake", WIRE))
+    restored = MinHashDeduper(window=2)
+    restored.restore(json.loads(json.dumps(d.export())))
+    assert restored.check(Article("copy", "Quake", WIRE + " More soon.")).copy_of == "orig"
+    restored.check(Article("other", "Budget", OTHER))
+    restored.check(Article("other2", "Budget", OTHER.replace("Tuesday", "Monday") + " The vote was close."))
+    assert "orig" not in restored.export()["items"][0]  # the oldest text left the window
+    assert len(restored.export()["items"]) == 2
+
+
+def test_copy_ingested_after_reopening_the_store_is_still_marked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from newsweave import Newsweave
+    from newsweave.registry import build_placement
+
+    db = str(tmp_path / "dedupe.db")
+    with Newsweave(db, pipeline=build_placement()) as nw:
+        assert nw.ingest_items([Article("orig", "Quake", WIRE)], analyze=False).added == ["orig"]
+    with Newsweave(db, pipeline=build_placement()) as nw:
+        nw.ingest_items([Article("copy", "Quake hits California", WIRE + " More soon.")], analyze=False)
+        row = nw.store.article_row("copy")
+        assert row["copy_of"] == "orig"
+        assert row["story_id"] == nw.store.article_row("orig")["story_id"]
