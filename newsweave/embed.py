@@ -115,6 +115,11 @@ class OnnxMiniLMEmbedder:
                     self._cache.popitem(last=False)
         return out
 
+    def clear_cache(self) -> None:
+        """Forget the kept vectors (benchmarks use it to measure cold runs)."""
+        with self._lock:
+            self._cache.clear()
+
     def _embed_uncached(self, texts: list[str]) -> np.ndarray:
         enc = self._tokenizer.encode_batch([t or " " for t in texts])
         ids = [e.ids for e in enc]
