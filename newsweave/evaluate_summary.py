@@ -6,12 +6,13 @@ runs each record's articles through the same extract, align and summarize
 stages as a story, and scores at the same word budget:
 
     * ``newsweave``: the :class:`~newsweave.summarize.ExtractiveSummarizer`;
-    * ``lead``: the first sentence of each article, in order;
+    * ``lead``: the first sentence of each article, in order (then the second ones, while
+      under the budget);
     * ``lexrank``: LexRank (the ``sumy`` package) over all the sentences.
 
 Every summary is cut at the budget (whole words), as the baselines are.
 ROUGE-1/2/L F-measures come from Google's ``rouge-score`` package (stemmed).
-``fit_weights`` refits the summarizer's sentence weights on a *train* split.
+``scripts/train_summary_scorer.py`` re-trains the summarizer's sentence scorer on a *train* split.
 """
 
 from __future__ import annotations
@@ -88,9 +89,20 @@ def truncate(texts: Sequence[str], words: int) -> str:
     return " ".join(" ".join(texts).split()[:words])
 
 
-def lead_summary(analyses: Sequence[ArticleAnalysis]) -> list[str]:
-    """The first sentence of each article."""
-    return [an.sentences[0].text for an in analyses if an.sentences]
+def lead_summary(analyses: Sequence[ArticleAnalysis], words: int = 0) -> list[str]:
+    """The first sentence of each article, in article order; then, while under ``words`` words,
+    the second sentence of each, and so on (so the lead, too, fills the budget it is cut at)."""
+    out: list[str] = []
+    total = 0
+    depth = max((len(an.sentences) for an in analyses), default=0)
+    for k in range(depth):
+        for an in analyses:
+            if k < len(an.sentences) and (k == 0 or total < words):
+                out.append(an.sentences[k].text)
+                total += len(an.sentences[k].text.split())
+        if total >= words:
+            break
+    return out
 
 
 def lexrank_summary(analyses: Sequence[ArticleAnalysis], words: int) -> list[str]:
@@ -130,7 +142,8 @@ def lexrank_summary(analyses: Sequence[ArticleAnalysis], words: int) -> list[str
     return out
 
 
-def _analyse(records: Sequence[Record]) -> Iterator[tuple[Record, list[ArticleAnalysis], dict[str, Any]]]:
+def analyse(records: Sequence[Record]) -> Iterator[tuple[Record, list[ArticleAnalysis], dict[str, Any]]]:
+    """Each record with its articles' analyses and alignment (the extract and align stages of a story)."""
     from .align import SimilarityAligner
     from .embed import default_embedder
     from .extract import SpacyExtractor
@@ -156,10 +169,10 @@ def evaluate(records: Sequence[Record], words: int = 67, methods: Sequence[str] 
     summarizer = ExtractiveSummarizer(max_words=words, min_words=0, single_source_limit=0, overflow=True)
     sums: dict[str, dict[str, float]] = {m: dict.fromkeys(ROUGE_TYPES, 0.0) for m in methods}
     scores = SummaryScores(words=words)
-    for r, analyses, alignment in _analyse(records):
+    for r, analyses, alignment in analyse(records):
         outputs: dict[str, list[str]] = {}
         if "lead" in methods:
-            outputs["lead"] = lead_summary(analyses)
+            outputs["lead"] = lead_summary(analyses, words)
         if "lexrank" in methods:
             outputs["lexrank"] = lexrank_summary(analyses, words)
         if "newsweave" in methods:
@@ -178,32 +191,3 @@ def evaluate(records: Sequence[Record], words: int = 67, methods: Sequence[str] 
     n = max(scores.records, 1)
     scores.rouge = {m: {t: round(100 * v / n, 2) for t, v in d.items()} for m, d in sums.items()}
     return scores
-
-
-def sentence_targets(
-    records: Sequence[Record],
-) -> Iterator[tuple[list[float], float]]:
-    """(features, ROUGE-2 recall of the sentence against the reference) for every sentence: fitting data."""
-    from rouge_score import rouge_scorer
-
-    from .summarize import features
-
-    scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
-    for r, analyses, alignment in _analyse(records):
-        by_key = {(s["article"], s["sentence"]): s for s in alignment.get("sentences", [])}
-        for an in analyses:
-            for s in an.sentences:
-                x = features(s, by_key.get((s.article, s.index), {}), len(analyses))
-                yield x, scorer.score(r.reference, s.text)["rouge2"].recall
-
-
-def fit_weights(records: Sequence[Record]) -> tuple[list[float], float]:
-    """Least-squares weights of the summarizer's features (fit on a train split only)."""
-    import numpy as np
-    from sklearn.linear_model import Ridge
-
-    data = list(sentence_targets(records))
-    x = np.array([d[0] for d in data])
-    y = np.array([d[1] for d in data])
-    model = Ridge(alpha=1.0).fit(x, y)
-    return [round(float(w), 4) for w in model.coef_], round(float(model.intercept_), 4)

@@ -1,15 +1,19 @@
 """The summarize stage: an extractive, cited summary, single-source extras and a dated timeline.
 
-Sentences are chosen greedily for *coverage of what several articles say*:
-a "concept" is a content word or word pair (lightly stemmed); its weight is
-the number of articles beyond the first that carry it (headlines included,
-since a headline is the outlet's own summary). Each step takes the sentence
-with the most uncovered concept weight per word, plus a prior from features
-the align stage measures (similarity to the headlines, position, support,
-centrality; weights in ``WEIGHTS``, chosen on the NeuS *train* split with
-``newsweave eval summary``), skipping sentences whose concepts are mostly
-covered already, until the word budget is spent. This is the concept-coverage
-objective of Gillick & Favre (2009), solved greedily.
+Each sentence gets a score from a small learned model, :class:`SentenceScorer`:
+gradient-boosted regression trees that predict the sentence's ROUGE-2 against a
+human roundup from cheap features (``SCORER_FEATURES``): its position, length
+and quotes; the align stage's headline similarity, centrality and cross-source
+support (MiniLM cosine); and how much of its words, word pairs and entities the
+*other* articles repeat. The trees are fitted on the NeuS *train* split by
+``scripts/train_summary_scorer.py`` and shipped as numbers only in
+``resources/summary-scorer.json``. Sentences are then taken greedily, best
+score first (plus, if the trained settings ask for it, a share of the
+uncovered concept weight per word: concepts are content words and word pairs,
+lightly stemmed, weighted by how many articles beyond the first carry them, as
+in the concept coverage of Gillick & Favre 2009), skipping a sentence whose
+concepts the summary already covers beyond the trained redundancy share, until
+the word budget is spent.
 
 Each summary sentence cites every article that carries the same statement
 (its fact's evidence, or a sentence close in meaning).
@@ -17,22 +21,25 @@ Each summary sentence cites every article that carries the same statement
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .dates import is_event_date
 from .models import Article, ArticleAnalysis, Sentence
 
-#: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
-FEATURES = ("first", "early", "position", "support", "centrality", "title", "length", "quote", "cited")
-WEIGHTS = (0.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0)
-INTERCEPT = 0.0
 #: Concept weights: a word pair counts fully, a single content word this much.
 UNIGRAM_WEIGHT = 0.3
 #: A candidate whose concepts are already covered beyond this share is redundant.
 REDUNDANCY = 0.6
+
+SCORER_PATH = Path(__file__).parent / "resources" / "summary-scorer.json"
 
 _WORD = re.compile(r"\w+")
 _STOP = frozenset(
@@ -120,38 +127,191 @@ def concept_weights(articles: Sequence[Article], analyses: Sequence[ArticleAnaly
     return {c: (n - 1) * (1.0 if c[1] else UNIGRAM_WEIGHT) for c, n in counts.items() if n > 1}
 
 
-def features(sentence: Sentence, score: dict[str, Any], n_articles: int) -> list[float]:
-    """The feature vector of one sentence, in the order of ``FEATURES``."""
-    words = len(sentence.text.split())
-    starts_quoted = sentence.text.lstrip()[:1] in "\"“'‘"
-    return [
-        1.0 if sentence.index == 0 else 0.0,
-        1.0 / (1.0 + sentence.index),
-        float(score.get("position", 0.0)),
-        float(score.get("support", 0.0)),
-        float(score.get("centrality", 0.0)),
-        float(score.get("title_similarity", 0.0)),
-        min(words, 60) / 60.0,
-        1.0 if starts_quoted else 0.0,
-        (len(score.get("citations", [])) - 1) / max(n_articles - 1, 1),
-    ]
+#: Features of the learned sentence scorer (``resources/summary-scorer.json``), in order.
+SCORER_FEATURES = (
+    "index",
+    "first",
+    "position",
+    "article_sentences",
+    "articles",
+    "support",
+    "centrality",
+    "title_similarity",
+    "cited",
+    "words",
+    "quote",
+    "word_support",
+    "pair_support",
+    "title_words",
+    "entity_support",
+    "figures",
+    "concept_density",
+    "fact_sources",
+)
+
+
+def _stems(text: str) -> list[str]:
+    return [_stem(t.lower()) for t in _WORD.findall(text)]
+
+
+def _share(items: set[Any], pools: dict[str, set[Any]], others: Sequence[str]) -> float:
+    """Mean share of ``items`` found in each other article's pool."""
+    if not items or not others:
+        return 0.0
+    return sum(len(items & pools[o]) / len(items) for o in others) / len(others)
+
+
+def scorer_features(
+    articles: Sequence[Article],
+    analyses: Sequence[ArticleAnalysis],
+    alignment: dict[str, list[dict[str, Any]]],
+) -> list[tuple[Sentence, dict[str, Any], list[float]]]:
+    """Every sentence with its align-stage scores and its feature vector (order: ``SCORER_FEATURES``).
+
+    Besides the align stage's embedding scores, the features count how much of
+    the sentence the *other* articles repeat in words (content words, word
+    pairs, entity heads, figures) and how much of it the headlines carry: what
+    several outlets report is what a roundup tells.
+    """
+    by_key = {(s["article"], s["sentence"]): s for s in alignment.get("sentences", [])}
+    fact_sources = {
+        (e["article"], e["sentence"]): len({x["article"] for x in f["evidence"]})
+        for f in alignment.get("facts", [])
+        for e in f["evidence"]
+    }
+    n = len(analyses)
+    words_of: dict[str, set[str]] = {}
+    pairs_of: dict[str, set[tuple[str, str]]] = {}
+    ents_of: dict[str, set[str]] = {}
+    for an in analyses:
+        ws: set[str] = set()
+        ps: set[tuple[str, str]] = set()
+        for s in an.sentences:
+            st = _stems(s.text)
+            ws.update(st)
+            ps.update(itertools.pairwise(st))
+        words_of[an.article] = ws
+        pairs_of[an.article] = ps
+        ents_of[an.article] = {e.text.lower() for e in an.entities}
+    title_words = {w for a in articles for w in _stems(a.title) if w not in _STOP}
+    weights = concept_weights(articles, analyses)
+    figures_in: dict[tuple[str, int], int] = {}
+    ents_in: dict[tuple[str, int], set[str]] = {}
+    for an in analyses:
+        for f in an.figures:
+            figures_in[(f.article, f.sentence)] = figures_in.get((f.article, f.sentence), 0) + 1
+        for e in an.entities:
+            ents_in.setdefault((e.article, e.sentence), set()).add(e.text.lower())
+    out = []
+    for an in analyses:
+        others = [a.article for a in analyses if a.article != an.article]
+        for s in an.sentences:
+            key = (s.article, s.index)
+            sc = by_key.get(key, {"citations": [s.article]})
+            st = _stems(s.text)
+            content = {w for w in st if w not in _STOP}
+            pairs = {p for p in itertools.pairwise(st) if not (p[0] in _STOP and p[1] in _STOP)}
+            ents = ents_in.get(key, set())
+            n_words = len(s.text.split())
+
+            out.append(
+                (
+                    s,
+                    sc,
+                    [
+                        float(min(s.index, 30)),
+                        1.0 if s.index == 0 else 0.0,
+                        float(sc.get("position", 0.0)),
+                        float(min(len(an.sentences), 100)),
+                        float(n),
+                        float(sc.get("support", 0.0)),
+                        float(sc.get("centrality", 0.0)),
+                        float(sc.get("title_similarity", 0.0)),
+                        (len(sc.get("citations", [])) - 1) / max(n - 1, 1),
+                        float(min(n_words, 80)),
+                        1.0 if s.text.lstrip()[:1] in "\"“'‘" or "“" in s.text or '"' in s.text else 0.0,
+                        _share(content, words_of, others),
+                        _share(pairs, pairs_of, others),
+                        len(content & title_words) / len(content) if content else 0.0,
+                        _share(ents, ents_of, others),
+                        float(min(figures_in.get(key, 0), 10)),
+                        sum(weights.get(c, 0.0) for c in concepts(s.text)) / max(n_words, 1),
+                        float(fact_sources.get(key, 1)),
+                    ],
+                )
+            )
+    return out
+
+
+class SentenceScorer:
+    """Gradient-boosted regression trees over ``SCORER_FEATURES``: a sentence's expected ROUGE-2
+    against a human roundup (fitted on NeuS train by ``scripts/train_summary_scorer.py``).
+
+    Args:
+        params: The fitted trees and selection settings, as the training script writes them.
+    """
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        if list(params["features"]) != list(SCORER_FEATURES):
+            raise ValueError("the summary scorer was trained on other features; re-run scripts/train_summary_scorer.py")
+        self.baseline = float(params["baseline"])
+        self.trees = [
+            (
+                np.asarray(t["feature"], dtype=np.int64),
+                np.asarray(t["threshold"], dtype=np.float64),
+                np.asarray(t["left"], dtype=np.int64),
+                np.asarray(t["right"], dtype=np.int64),
+                np.asarray(t["leaf"], dtype=bool),
+                np.asarray(t["value"], dtype=np.float64),
+            )
+            for t in params["trees"]
+        ]
+        selection = params.get("selection", {})
+        self.redundancy = float(selection.get("redundancy", REDUNDANCY))
+        self.coverage = float(selection.get("coverage", 0.0))
+
+    @classmethod
+    def load(cls, path: str | Path = SCORER_PATH) -> SentenceScorer:
+        """The scorer shipped in ``newsweave/resources`` (or another file the script wrote)."""
+        with open(path, encoding="utf-8") as fh:
+            return cls(json.load(fh))
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Scores of feature rows (one row per sentence); all trees walked at once per row set."""
+        rows = np.asarray(x, dtype=np.float64).reshape(-1, len(SCORER_FEATURES))
+        out = np.full(len(rows), self.baseline)
+        idx = np.arange(len(rows))
+        for feature, threshold, left, right, leaf, value in self.trees:
+            node = np.zeros(len(rows), dtype=np.int64)
+            while True:
+                inner = ~leaf[node]
+                if not inner.any():
+                    break
+                n = node[inner]
+                go_left = rows[idx[inner], feature[n]] <= threshold[n]
+                node[inner] = np.where(go_left, left[n], right[n])
+            out += value[node]
+        return out
+
+
+@functools.cache
+def default_scorer() -> SentenceScorer:
+    """The shipped scorer, read once."""
+    return SentenceScorer.load()
 
 
 def score_sentences(
+    articles: Sequence[Article],
     analyses: Sequence[ArticleAnalysis],
-    scores: Sequence[dict[str, Any]],
-    weights: Sequence[float] = WEIGHTS,
-    intercept: float = INTERCEPT,
+    alignment: dict[str, list[dict[str, Any]]],
+    scorer: SentenceScorer,
 ) -> list[tuple[float, Sentence, dict[str, Any]]]:
-    """Every sentence with its model score, best first (ties: earlier first)."""
-    by_key = {(s["article"], s["sentence"]): s for s in scores}
-    n = len(analyses)
-    out = []
-    for an in analyses:
-        for s in an.sentences:
-            sc = by_key.get((s.article, s.index), {"citations": [s.article]})
-            value = intercept + sum(w * x for w, x in zip(weights, features(s, sc, n), strict=True))
-            out.append((value, s, sc))
+    """Every sentence with its scorer's value, best first (ties: earlier first)."""
+    rows = scorer_features(articles, analyses, alignment)
+    if not rows:
+        return []
+    values = scorer.predict([x for _, _, x in rows])
+    out = [(float(v), s, sc) for v, (s, sc, _) in zip(values, rows, strict=True)]
     out.sort(key=lambda t: (-t[0], t[1].index, t[1].article))
     return out
 
@@ -166,7 +326,8 @@ class ExtractiveSummarizer:
         min_sentence_words: Shorter sentences (captions, bylines) are never chosen.
         overflow: Let the last sentence run past ``max_words`` (for a reader that cuts
             at the budget, as ROUGE evaluation does) instead of skipping it.
-        weights: Sentence feature weights, in the order of ``FEATURES``.
+        scorer: The sentence scorer; by default the one trained on NeuS train
+            (``resources/summary-scorer.json``).
     """
 
     def __init__(
@@ -176,10 +337,10 @@ class ExtractiveSummarizer:
         single_source_limit: int = 5,
         min_sentence_words: int = 6,
         overflow: bool = False,
-        weights: Sequence[float] = WEIGHTS,
+        scorer: SentenceScorer | None = None,
     ) -> None:
         self.overflow = overflow
-        self.weights = tuple(weights)
+        self.scorer = scorer if scorer is not None else default_scorer()
         self.max_words = max_words
         self.min_words = min_words
         self.single_source_limit = single_source_limit
@@ -193,7 +354,7 @@ class ExtractiveSummarizer:
     ) -> dict[str, list[dict[str, Any]]]:
         facts = alignment.get("facts", [])
         fact_of = {(e["article"], e["sentence"]): f for f in facts for e in f["evidence"]}
-        ranked = score_sentences(analyses, alignment.get("sentences", []), self.weights)
+        ranked = score_sentences(articles, analyses, alignment, self.scorer)
         chosen = self.select(ranked, concept_weights(articles, analyses))
         summary = []
         used_facts: set[int] = set()
@@ -229,27 +390,28 @@ class ExtractiveSummarizer:
         ranked: Sequence[tuple[float, Sentence, dict[str, Any]]],
         weights: dict[tuple[str, str], float],
     ) -> list[tuple[Sentence, dict[str, Any]]]:
-        """Greedy concept coverage within the budget (see the module docstring)."""
+        """Greedy selection within the budget (see the module docstring)."""
         pool = [
-            (prior, s, sc, concepts(s.text))
-            for prior, s, sc in ranked
+            (value, s, sc, concepts(s.text))
+            for value, s, sc in ranked
             if len(s.text.split()) >= self.min_sentence_words
         ]
         chosen: list[tuple[Sentence, dict[str, Any]]] = []
         covered: set[tuple[str, str]] = set()
         total = 0
+        coverage = self.scorer.coverage
         while pool and total < self.max_words:
             best, best_value = 0, float("-inf")
-            for i, (prior, s, _, cs) in enumerate(pool):
-                gain = sum(weights.get(c, 0.0) for c in cs - covered)
-                value = gain / len(s.text.split()) + prior
+            for i, (value, s, _, cs) in enumerate(pool):
+                if coverage:
+                    value += coverage * sum(weights.get(c, 0.0) for c in cs - covered) / len(s.text.split())
                 if value > best_value:
                     best, best_value = i, value
             _, s, sc, cs = pool.pop(best)
             n = len(s.text.split())
             if total + n > self.max_words and not self.overflow:
                 continue
-            if cs and len(cs & covered) / len(cs) > REDUNDANCY:
+            if cs and len(cs & covered) / len(cs) > self.scorer.redundancy:
                 continue
             chosen.append((s, sc))
             covered |= cs
