@@ -78,9 +78,9 @@ class ClusterParams:
         name_weight: added times the cosine of the article's and the story's name weights (0: off).
     """
 
-    threshold: float = 0.22
-    merge_threshold: float = 0.5
-    fragment_size: int = 2
+    threshold: float = 0.18
+    merge_threshold: float = 0.7
+    fragment_size: int = 0
     year_penalty: float = 0.2
     year_bonus: float = 0.1
     name_penalty: float = 0.1
@@ -88,7 +88,7 @@ class ClusterParams:
     max_names: int = 64
     window_days: int = 30
     candidates: int = 10
-    max_terms: int = 600
+    max_terms: int = 1500
     quiet_days: int = 14
     quiet_articles: int = 50_000
     semantic_weight: float = 0.0
@@ -96,7 +96,7 @@ class ClusterParams:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0 or not 0.0 < self.merge_threshold <= 1.0:
-            raise ConfigError("clustering thresholds must be in (0, 1]; try threshold=0.22, merge_threshold=0.5")
+            raise ConfigError("clustering thresholds must be in (0, 1]; try threshold=0.18, merge_threshold=0.7")
         if self.candidates < 1 or self.max_terms < 1:
             raise ConfigError("clustering needs candidates >= 1 and max_terms >= 1")
         if not 0.0 <= self.semantic_weight < 1.0 or self.name_weight < 0.0:
