@@ -14,9 +14,16 @@ from .errors import ConfigError
 from .models import Article, ArticleAnalysis
 from .pipeline import Aligner, Clusterer, Deduper, Extractor, Pipeline, Summarizer
 
+def _gpu_embedder() -> Embedder:
+    from .embed_gpu import GpuMiniLMEmbedder  # torch is optional: imported only when asked for
+
+    return GpuMiniLMEmbedder()
+
+
 EMBEDDERS: dict[str, Callable[[], Embedder]] = {
     "minilm": default_embedder,
     "hashing": HashingEmbedder,
+    "gpu": _gpu_embedder,
 }
 
 

@@ -43,3 +43,17 @@ def test_docs_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "\ndemo:" in makefile and "\ntest:" in makefile
+
+
+def test_docs_optional_embedder_without_its_extra_names_the_install_command() -> None:
+    import importlib.util
+
+    import pytest
+
+    from newsweave.errors import NotInstalled
+    from newsweave.registry import make_embedder
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here: the gpu extra is present")
+    with pytest.raises(NotInstalled, match=r"pip install 'newsweave\[gpu\]'"):
+        make_embedder("gpu")
