@@ -14,6 +14,7 @@ from .errors import ConfigError
 from .models import Article, ArticleAnalysis
 from .pipeline import Aligner, Clusterer, Deduper, Extractor, Pipeline, Summarizer
 
+
 def _gpu_embedder() -> Embedder:
     from .embed_gpu import GpuMiniLMEmbedder  # torch is optional: imported only when asked for
 
