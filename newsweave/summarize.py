@@ -1,19 +1,21 @@
 """The summarize stage: an extractive, cited summary, single-source extras and a dated timeline.
 
-Each sentence gets a score from a small learned model, :class:`SentenceScorer`:
-gradient-boosted regression trees that predict the sentence's ROUGE-2 against a
-human roundup from cheap features (``SCORER_FEATURES``): its position, length
-and quotes; the align stage's headline similarity, centrality and cross-source
-support (MiniLM cosine); and how much of its words, word pairs and entities the
-*other* articles repeat. The trees are fitted on the NeuS *train* split by
-``scripts/train_summary_scorer.py`` and shipped as numbers only in
-``resources/summary-scorer.json``. Sentences are then taken greedily, best
-score first (plus, if the trained settings ask for it, a share of the
-uncovered concept weight per word: concepts are content words and word pairs,
-lightly stemmed, weighted by how many articles beyond the first carry them, as
-in the concept coverage of Gillick & Favre 2009), skipping a sentence whose
-concepts the summary already covers beyond the trained redundancy share, until
-the word budget is spent.
+Sentences are chosen greedily for *coverage of what several articles say*:
+a "concept" is a content word or word pair (lightly stemmed); its weight is
+the number of articles beyond the first that carry it (headlines included,
+since a headline is the outlet's own summary). Each step takes the sentence
+with the most uncovered concept weight per word, plus a prior from features
+the align stage measures (similarity to the headlines, position, support,
+centrality; weights in ``WEIGHTS``, chosen on the NeuS *train* split with
+``newsweave eval summary``), skipping sentences whose concepts are mostly
+covered already, until the word budget is spent. This is the concept-coverage
+objective of Gillick & Favre (2009), solved greedily.
+
+An experimental alternative ranks sentences with :class:`SentenceScorer`,
+gradient-boosted trees fitted on NeuS train (``scripts/train_summary_scorer.py``,
+``resources/summary-scorer.json``) to predict each sentence's ROUGE-2 from cheap
+features (``SCORER_FEATURES``); pass ``scorer=SentenceScorer.load()``. It is
+off by default: better on held-out train records, lower on NeuS val.
 
 Each summary sentence cites every article that carries the same statement
 (its fact's evidence, or a sentence close in meaning).
@@ -34,6 +36,10 @@ import numpy as np
 from .dates import is_event_date
 from .models import Article, ArticleAnalysis, Sentence
 
+#: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
+FEATURES = ("first", "early", "position", "support", "centrality", "title", "length", "quote", "cited")
+WEIGHTS = (0.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0)
+INTERCEPT = 0.0
 #: Concept weights: a word pair counts fully, a single content word this much.
 UNIGRAM_WEIGHT = 0.3
 #: A candidate whose concepts are already covered beyond this share is redundant.
@@ -127,6 +133,23 @@ def concept_weights(articles: Sequence[Article], analyses: Sequence[ArticleAnaly
     return {c: (n - 1) * (1.0 if c[1] else UNIGRAM_WEIGHT) for c, n in counts.items() if n > 1}
 
 
+def features(sentence: Sentence, score: dict[str, Any], n_articles: int) -> list[float]:
+    """The feature vector of one sentence, in the order of ``FEATURES``."""
+    words = len(sentence.text.split())
+    starts_quoted = sentence.text.lstrip()[:1] in "\"“'‘"
+    return [
+        1.0 if sentence.index == 0 else 0.0,
+        1.0 / (1.0 + sentence.index),
+        float(score.get("position", 0.0)),
+        float(score.get("support", 0.0)),
+        float(score.get("centrality", 0.0)),
+        float(score.get("title_similarity", 0.0)),
+        min(words, 60) / 60.0,
+        1.0 if starts_quoted else 0.0,
+        (len(score.get("citations", [])) - 1) / max(n_articles - 1, 1),
+    ]
+
+
 #: Features of the learned sentence scorer (``resources/summary-scorer.json``), in order.
 SCORER_FEATURES = (
     "index",
@@ -147,6 +170,24 @@ SCORER_FEATURES = (
     "figures",
     "concept_density",
     "fact_sources",
+    "rel_support",
+    "rel_centrality",
+    "rel_title_similarity",
+    "rel_word_support",
+    "rel_pair_support",
+    "rel_title_words",
+    "rel_concept_density",
+)
+#: Features also given relative to the story's best sentence (value minus the story's maximum):
+#: which sentence to pick depends on the others in the story, not on an absolute level.
+RELATIVE = (
+    "support",
+    "centrality",
+    "title_similarity",
+    "word_support",
+    "pair_support",
+    "title_words",
+    "concept_density",
 )
 
 
@@ -240,6 +281,11 @@ def scorer_features(
                     ],
                 )
             )
+    if out:
+        cols = [SCORER_FEATURES.index(f) for f in RELATIVE]
+        top = np.array([x for _, _, x in out])[:, cols].max(axis=0)
+        for _, _, x in out:
+            x.extend(float(x[c] - t) for c, t in zip(cols, top, strict=True))
     return out
 
 
@@ -301,12 +347,31 @@ def default_scorer() -> SentenceScorer:
 
 
 def score_sentences(
+    analyses: Sequence[ArticleAnalysis],
+    scores: Sequence[dict[str, Any]],
+    weights: Sequence[float] = WEIGHTS,
+    intercept: float = INTERCEPT,
+) -> list[tuple[float, Sentence, dict[str, Any]]]:
+    """Every sentence with its model score, best first (ties: earlier first)."""
+    by_key = {(s["article"], s["sentence"]): s for s in scores}
+    n = len(analyses)
+    out = []
+    for an in analyses:
+        for s in an.sentences:
+            sc = by_key.get((s.article, s.index), {"citations": [s.article]})
+            value = intercept + sum(w * x for w, x in zip(weights, features(s, sc, n), strict=True))
+            out.append((value, s, sc))
+    out.sort(key=lambda t: (-t[0], t[1].index, t[1].article))
+    return out
+
+
+def learned_scores(
     articles: Sequence[Article],
     analyses: Sequence[ArticleAnalysis],
     alignment: dict[str, list[dict[str, Any]]],
     scorer: SentenceScorer,
 ) -> list[tuple[float, Sentence, dict[str, Any]]]:
-    """Every sentence with its scorer's value, best first (ties: earlier first)."""
+    """Every sentence with the learned scorer's value, best first (ties: earlier first)."""
     rows = scorer_features(articles, analyses, alignment)
     if not rows:
         return []
@@ -326,8 +391,9 @@ class ExtractiveSummarizer:
         min_sentence_words: Shorter sentences (captions, bylines) are never chosen.
         overflow: Let the last sentence run past ``max_words`` (for a reader that cuts
             at the budget, as ROUGE evaluation does) instead of skipping it.
-        scorer: The sentence scorer; by default the one trained on NeuS train
-            (``resources/summary-scorer.json``).
+        weights: Sentence feature weights, in the order of ``FEATURES``.
+        scorer: A learned sentence scorer (:meth:`SentenceScorer.load`) to rank with instead
+            of the weights; experimental, off by default (lower on NeuS val, docs/analysis.md).
     """
 
     def __init__(
@@ -337,10 +403,12 @@ class ExtractiveSummarizer:
         single_source_limit: int = 5,
         min_sentence_words: int = 6,
         overflow: bool = False,
+        weights: Sequence[float] = WEIGHTS,
         scorer: SentenceScorer | None = None,
     ) -> None:
         self.overflow = overflow
-        self.scorer = scorer if scorer is not None else default_scorer()
+        self.scorer = scorer
+        self.weights = tuple(weights)
         self.max_words = max_words
         self.min_words = min_words
         self.single_source_limit = single_source_limit
@@ -354,7 +422,10 @@ class ExtractiveSummarizer:
     ) -> dict[str, list[dict[str, Any]]]:
         facts = alignment.get("facts", [])
         fact_of = {(e["article"], e["sentence"]): f for f in facts for e in f["evidence"]}
-        ranked = score_sentences(articles, analyses, alignment, self.scorer)
+        if self.scorer is not None:
+            ranked = learned_scores(articles, analyses, alignment, self.scorer)
+        else:
+            ranked = score_sentences(analyses, alignment.get("sentences", []), self.weights)
         chosen = self.select(ranked, concept_weights(articles, analyses))
         summary = []
         used_facts: set[int] = set()
@@ -390,28 +461,29 @@ class ExtractiveSummarizer:
         ranked: Sequence[tuple[float, Sentence, dict[str, Any]]],
         weights: dict[tuple[str, str], float],
     ) -> list[tuple[Sentence, dict[str, Any]]]:
-        """Greedy selection within the budget (see the module docstring)."""
+        """Greedy concept coverage within the budget (see the module docstring)."""
         pool = [
-            (value, s, sc, concepts(s.text))
-            for value, s, sc in ranked
+            (prior, s, sc, concepts(s.text))
+            for prior, s, sc in ranked
             if len(s.text.split()) >= self.min_sentence_words
         ]
         chosen: list[tuple[Sentence, dict[str, Any]]] = []
         covered: set[tuple[str, str]] = set()
         total = 0
-        coverage = self.scorer.coverage
+        coverage = self.scorer.coverage if self.scorer is not None else 1.0
+        redundancy = self.scorer.redundancy if self.scorer is not None else REDUNDANCY
         while pool and total < self.max_words:
             best, best_value = 0, float("-inf")
-            for i, (value, s, _, cs) in enumerate(pool):
-                if coverage:
-                    value += coverage * sum(weights.get(c, 0.0) for c in cs - covered) / len(s.text.split())
+            for i, (prior, s, _, cs) in enumerate(pool):
+                gain = sum(weights.get(c, 0.0) for c in cs - covered)
+                value = coverage * gain / len(s.text.split()) + prior
                 if value > best_value:
                     best, best_value = i, value
             _, s, sc, cs = pool.pop(best)
             n = len(s.text.split())
             if total + n > self.max_words and not self.overflow:
                 continue
-            if cs and len(cs & covered) / len(cs) > self.scorer.redundancy:
+            if cs and len(cs & covered) / len(cs) > redundancy:
                 continue
             chosen.append((s, sc))
             covered |= cs

@@ -112,7 +112,7 @@ def main() -> None:
 
     data = analysed(args.train, args.limit, args.cache)
     cut = len(data) * 4 // 5
-    saved = args.cache / f"dataset-{len(data)}.npz"
+    saved = args.cache / f"dataset-{len(data)}-{len(SCORER_FEATURES)}.npz"
     if saved.exists():
         with np.load(saved) as z:
             x, y, groups = z["x"], z["y"], z["groups"]
@@ -136,8 +136,8 @@ def main() -> None:
 
     # Selection settings, chosen on the held-out fifth of train.
     best: tuple[float, float, float] = (-1.0, 0.0, 0.0)
-    for redundancy in (0.5, 0.6, 0.7):
-        for coverage in (0.0, 0.03, 0.1, 0.3):
+    for redundancy in (0.5, 0.6):
+        for coverage in (0.0, 0.1, 0.3, 1.0):
             params_out["selection"] = {"redundancy": redundancy, "coverage": coverage}
             summarizer = ExtractiveSummarizer(
                 max_words=WORDS, min_words=0, single_source_limit=0, overflow=True, scorer=SentenceScorer(params_out)
