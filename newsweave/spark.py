@@ -62,19 +62,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 #: Fields of an Article written to ``DIR/articles`` (besides id, story, copy_of, seq).
 ARTICLE_FIELDS = ("title", "text", "source", "published", "url", "byline", "origin")
-#: Contract sections stored as JSON strings in ``DIR/stories``.
-STORY_SECTIONS = (
-    "articles",
-    "summary",
-    "facts",
-    "figures",
-    "quotes",
-    "entities",
-    "timeline",
-    "shared_passages",
-    "single_source",
-    "aliases",
-)
+#: Contract sections stored as JSON strings in ``DIR/stories``: every Story field but id and headline,
+#: derived from the dataclass so a field added to the contract reaches the Parquet output too.
+STORY_SECTIONS = tuple(name for name in Story.__dataclass_fields__ if name not in ("id", "headline"))
 #: Reconciliation node ids are ``window * NODE_WINDOW_SCALE + first seq`` (seq < 2**40).
 NODE_WINDOW_SCALE = 1 << 40
 _JSONL = re.compile(r"\.(jsonl|ndjson|json)(\.gz|\.bz2)?$", re.I)
