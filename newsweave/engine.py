@@ -143,14 +143,18 @@ class Newsweave:
         if self._pipeline is None:
             self._pipeline = build_pipeline(os.environ.get("NEWSWEAVE_EMBEDDER") or "minilm")
         if not self._restored:
-            state = self.store.load_state(CLUSTER_STATE_KEY)
-            if state:
-                self._pipeline.clusterer.restore(state)
-            _restore_deduper(self._pipeline, self.store.load_state(DEDUPE_STATE_KEY))
-            version = self.store.load_state(CLUSTER_VERSION_KEY)
-            self._state_version = int(version["n"]) if version else 0
+            self._reload_state(self._pipeline)
             self._restored = True
         return self._pipeline
+
+    def _reload_state(self, pipe: Pipeline, conn: Connection | None = None) -> None:
+        """Load the saved clusterer and deduper state, and its version, into ``pipe``."""
+        state = self.store.load_state(CLUSTER_STATE_KEY, conn)
+        if state:
+            pipe.clusterer.restore(state)
+        _restore_deduper(pipe, self.store.load_state(DEDUPE_STATE_KEY, conn))
+        version = self.store.load_state(CLUSTER_VERSION_KEY, conn)
+        self._state_version = int(version["n"]) if version else 0
 
     def close(self) -> None:
         self.store.close()
@@ -233,11 +237,7 @@ class Newsweave:
         version = self.store.load_state(CLUSTER_VERSION_KEY, conn)
         current = int(version["n"]) if version else 0
         if current != self._state_version:
-            state = self.store.load_state(CLUSTER_STATE_KEY, conn)
-            if state:
-                pipe.clusterer.restore(state)
-            _restore_deduper(pipe, self.store.load_state(DEDUPE_STATE_KEY, conn))
-            self._state_version = current
+            self._reload_state(pipe, conn)
         return pipe
 
     def _commit(self, batch: list[Article | InputError], report: IngestReport, on_commit: OnCommit | None) -> None:
