@@ -94,7 +94,7 @@ class OnnxMiniLMEmbedder:
         tok.no_padding()
         self._tokenizer = tok
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or _usable_cpus()
+        opts.intra_op_num_threads = threads or usable_cpus()
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Idle worker threads spin-wait by default, burning CPU that spaCy or other
@@ -230,7 +230,7 @@ def _build_quantized(source: Path, target: Path) -> None:
         os.replace(built, target)
 
 
-def _usable_cpus() -> int:
+def usable_cpus() -> int:
     """CPUs this process may run on (its affinity where the OS tells it)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))

@@ -6,6 +6,7 @@ the MIT-licensed en_core_web_sm 3.8.0), so nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -44,6 +45,15 @@ def parse(text: str) -> Doc:
     return load_spacy()(text[:MAX_DOC_CHARS])
 
 
-def parse_many(texts: Iterable[str], batch_size: int = 16) -> Iterator[Doc]:
-    """Parse texts in batches (spaCy's ``nlp.pipe``), in order."""
-    return load_spacy().pipe((t[:MAX_DOC_CHARS] for t in texts), batch_size=batch_size)
+def parse_many(texts: Iterable[str], batch_size: int = 16, processes: int = 1) -> Iterator[Doc]:
+    """Parse texts in batches (spaCy's ``nlp.pipe``), in order.
+
+    With ``processes`` > 1, spaCy parses batches in that many child processes and
+    sends the parsed documents back (the same documents as in one process).
+    Worth it only for many texts: each call starts its processes anew.
+    """
+    nlp = load_spacy()
+    truncated = (t[:MAX_DOC_CHARS] for t in texts)
+    if processes > 1 and not multiprocessing.current_process().daemon:  # daemonic processes may not have children
+        return nlp.pipe(truncated, batch_size=batch_size, n_process=processes)
+    return nlp.pipe(truncated, batch_size=batch_size)
