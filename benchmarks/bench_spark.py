@@ -1,7 +1,7 @@
 """Cost growth of the Spark batch engine: wall time, articles/s and peak memory per corpus size.
 
     python benchmarks/bench_spark.py [--sizes 10000 100000 1000000] [--master local[2]] [--analyze-max 10000]
-                                     [--compare-max 10000] [--work /tmp/nw-bench]
+                                     [--compare-max 10000] [--work /tmp/nw-bench] [--keep-output]
 
 Each size is a stream synthesized from the real sets (``benchmarks/synth.py``:
 ECB+ and NeuS events, dated, with wire copies), written as JSONL, then run
@@ -11,6 +11,8 @@ size it prints:
 * wall time and articles/s of the batch (per-article cost: flat if the engine scales);
 * peak RSS of the driver's Python process, of the JVM (driver and, in local mode,
   the executors), and of the Python workers together, sampled every 0.2 s;
+* CPU seconds of the three (and per article): unlike wall time, not inflated by
+  other jobs on shared cores; and the 5-minute load average at the end;
 * B-cubed F1 of the Spark stories against the synthetic gold (computed in Spark);
 * up to ``--compare-max``: B-cubed F1 between Spark and the single-machine engine
   (``place_stream``, file order), the equivalence figure on dated, multi-window data;
@@ -20,9 +22,12 @@ size it prints:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -33,6 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synth import synthesize
 from newsweave.spark import BatchConfig, run_batch, spark_session
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The files the figures depend on: the commit line says when they differ from HEAD.
+OWN = ("newsweave/spark.py", "newsweave/cluster.py", "newsweave/features.py", "newsweave/dedupe.py")
 
 
 def _rss_kib(pid: int) -> int:
@@ -65,38 +74,67 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _cpu_s(pid: int, children: bool) -> float:
+    """CPU seconds of a process (user + system), with its reaped children's when asked."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(v) for v in fields[11 : 15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class MemorySampler:
-    """Peak RSS of the driver Python process, the JVM, and the sum of Python workers (from /proc)."""
+    """Peak RSS and CPU seconds of the driver Python process, the JVM, and the Python workers (from /proc).
+
+    CPU seconds are what each part consumed whatever else runs on the machine
+    (wall time is not, on shared cores): a worker's time counts in its own
+    entry while it lives and in its parent's reaped-children time after.
+    """
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self.peak = {"driver_py": 0, "jvm": 0, "workers_py": 0}
+        self.cpu = {"driver_py": 0.0, "jvm": 0.0, "workers_py": 0.0}
+        self._start: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> MemorySampler:
+        self._start = self._sample()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        end = self._sample()
+        self.cpu = {key: max(self.cpu[key], end[key]) - self._start[key] for key in self.cpu}
+
+    def _sample(self) -> dict[str, float]:
+        me = os.getpid()
+        jvm = workers = 0
+        cpu = {"driver_py": _cpu_s(me, children=False), "jvm": 0.0, "workers_py": 0.0}
+        stack = _children(me)
+        while stack:
+            pid = stack.pop()
+            stack += _children(pid)
+            cmd = _cmdline(pid)
+            if "java" in cmd.split(" ")[0]:
+                jvm += _rss_kib(pid)
+                cpu["jvm"] += _cpu_s(pid, children=False)
+            elif "python" in cmd:
+                workers += _rss_kib(pid)
+                cpu["workers_py"] += _cpu_s(pid, children=True)
+        for key, value in (("driver_py", _rss_kib(me)), ("jvm", jvm), ("workers_py", workers)):
+            self.peak[key] = max(self.peak[key], value)
+        return cpu
 
     def _run(self) -> None:
-        me = os.getpid()
         while not self._stop.is_set():
-            jvm = workers = 0
-            stack = _children(me)
-            while stack:
-                pid = stack.pop()
-                stack += _children(pid)
-                cmd = _cmdline(pid)
-                if "java" in cmd.split(" ")[0]:
-                    jvm += _rss_kib(pid)
-                elif "python" in cmd:
-                    workers += _rss_kib(pid)
-            for key, value in (("driver_py", _rss_kib(me)), ("jvm", jvm), ("workers_py", workers)):
-                self.peak[key] = max(self.peak[key], value)
+            for key, value in self._sample().items():
+                self.cpu[key] = max(self.cpu[key], value)
             self._stop.wait(self.interval)
 
 
@@ -107,7 +145,7 @@ def write_stream(n: int, path: Path, seed: int) -> None:
     tmp = path.with_suffix(".part")
     with tmp.open("w", encoding="utf-8") as fh:
         for art, story in synthesize(n, seed=seed):
-            rec = {"id": art.id, "story": story, "title": art.title, "text": art.text}
+            rec: dict[str, Any] = {"id": art.id, "story": story, "title": art.title, "text": art.text}
             rec.update({"published": art.published, "source": art.source})
             fh.write(json.dumps(rec) + "\n")
     tmp.rename(path)
@@ -143,16 +181,20 @@ def bcubed_df(df: Any, gold: str, pred: str) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def single_machine_f1(spark: Any, path: Path, output: Path) -> float:
-    """B-cubed F1 between the Spark stories and the single-machine engine's, on the same file."""
+def single_machine_f1(spark: Any, path: Path, output: Path) -> tuple[float, float]:
+    """B-cubed F1 between the Spark stories and the single-machine engine's on the same file, and the
+    CPU seconds of that single-machine placement (one process: the reference cost per article)."""
     from newsweave.evaluate import bcubed, place_stream
     from newsweave.ingest import read_jsonl
     from newsweave.models import Article
 
-    single = place_stream(a for a in read_jsonl(path) if isinstance(a, Article))
+    articles = [a for a in read_jsonl(path) if isinstance(a, Article)]
+    cpu = time.process_time()
+    single = place_stream(articles)
+    cpu = time.process_time() - cpu
     rows = spark.read.parquet(str(output / "articles")).select("id", "story").toLocalIterator()
     distributed = {r["id"]: r["story"] for r in rows}
-    return bcubed(single, distributed)["f1"]
+    return bcubed(single, distributed)["f1"], cpu
 
 
 def main() -> None:
@@ -163,6 +205,8 @@ def main() -> None:
     parser.add_argument("--compare-max", type=int, default=10_000, help="Compare with one machine up to this size.")
     parser.add_argument("--work", type=Path, default=Path("/tmp/newsweave-bench-spark"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep-output", action="store_true", help="Keep each size's Parquet output (default: delete).")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="Extra Spark setting.")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
@@ -173,14 +217,20 @@ def main() -> None:
             "spark.driver.memory": "2g",
             "spark.sql.shuffle.partitions": "8",
             "spark.local.dir": str(args.work / "spark-tmp"),
+            **dict(c.split("=", 1) for c in args.conf),
         },
         app_name="newsweave-bench",
     )
     spark.sparkContext.setLogLevel("ERROR")
     header = (
         f"{'articles':>9} {'stage':<8} {'wall s':>8} {'art/s':>7} {'ms/art':>7} "
-        f"{'driver py MiB':>13} {'JVM MiB':>8} {'workers MiB':>11} {'windows':>7} {'B3 F1 gold':>10} {'vs 1-mach':>9}"
+        f"{'driver py MiB':>13} {'JVM MiB':>8} {'workers MiB':>11} {'CPU s':>7} {'CPU ms/art':>10} {'load':>5} "
+        f"{'windows':>7} {'B3 F1 gold':>10} {'vs 1-mach':>9}"
     )
+    git = functools.partial(subprocess.run, capture_output=True, text=True, cwd=ROOT)
+    commit = git(["git", "rev-parse", "--short", "HEAD"]).stdout
+    dirty = git(["git", "status", "--porcelain", "--", *OWN]).stdout
+    print(f"commit {commit.strip()}{' (+ uncommitted changes)' if dirty.strip() else ''}", flush=True)
     print(f"master {args.master}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", flush=True)
     print(header, flush=True)
     for n in args.sizes:
@@ -194,14 +244,29 @@ def main() -> None:
                 report = run_batch(spark, [str(path)], str(out), BatchConfig(analyze=analyze, partitions=8))
                 wall = time.perf_counter() - t
             f1 = bcubed_in_spark(spark, path, out)
-            vs = f"{single_machine_f1(spark, path, out):.4f}" if n <= args.compare_max and not analyze else "-"
+            vs, single_cpu = "-", None
+            if n <= args.compare_max and not analyze:
+                f1_single, single_cpu = single_machine_f1(spark, path, out)
+                vs = f"{f1_single:.4f}"
             peak = {k: v / 1024 for k, v in mem.peak.items()}
+            cpu = sum(mem.cpu.values())
             print(
                 f"{n:>9} {stage:<8} {wall:>8.1f} {n / wall:>7.0f} {1000 * wall / n:>7.2f} "
                 f"{peak['driver_py']:>13.0f} {peak['jvm']:>8.0f} {peak['workers_py']:>11.0f} "
+                f"{cpu:>7.0f} {1000 * cpu / n:>10.2f} {os.getloadavg()[1]:>5.1f} "
                 f"{report.windows:>7} {f1:>10.4f} {vs:>9}",
                 flush=True,
             )
+            print(
+                "          CPU s: driver {driver_py:.0f}, JVM {jvm:.0f}, Python workers {workers_py:.0f}".format(
+                    **mem.cpu
+                ),
+                flush=True,
+            )
+            if single_cpu is not None:
+                print(f"          single-machine placement (one process, in order): CPU {single_cpu:.0f} s", flush=True)
+            if not args.keep_output:
+                shutil.rmtree(out, ignore_errors=True)
     print(f"driver max RSS over the whole run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     spark.stop()
 

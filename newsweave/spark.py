@@ -10,9 +10,9 @@ ingest → dedupe → cluster → analyze as Spark jobs and writes Parquet:
 
 How placement scales while giving the single-machine answer:
 
-1. **Order.** Every input record gets its position in the input (``seq``,
-   ``zipWithIndex``): the single-machine engine streams in file order, so does
-   each window here.
+1. **Order.** Every input record is parsed once and gets its position in the
+   input (``seq``, from one count per partition): the single-machine engine
+   streams in file order, so does each window here.
 2. **Time windows with look-back.** An article belongs to the window of its
    publication day (``window_days`` wide); the last ``overlap_days`` of a window
    are streamed again at the start of the next window, so its clusterer places
@@ -143,7 +143,10 @@ def spark_session(
 
     Args:
         master: ``local[N]``, ``spark://host:7077``, ``yarn``, ``k8s://...``; None
-            keeps what ``spark-submit`` set, else ``local[*]``.
+            keeps what ``spark-submit`` or ``spark-defaults.conf`` set (``local[*]``
+            when nothing does). Under ``spark-submit`` in cluster mode the driver
+            runs on the cluster, where no local environment variable tells it so:
+            naming no master is what keeps the submitted one.
         conf: extra Spark settings (``spark.executor.memory`` ...).
         app_name: the application name shown by the cluster manager.
     """
@@ -151,13 +154,14 @@ def spark_session(
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName(app_name)
-    if (master or "local").startswith("local"):
-        # Local workers must run this interpreter (the one with newsweave and its models).
+    under_submit = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started this driver and its JVM
+    if (master or "").startswith("local") or (master is None and not under_submit):
+        # Local workers must run this interpreter (the one with newsweave and its models). Under
+        # spark-submit, spark.pyspark.python or PYSPARK_PYTHON name the executors' interpreter instead:
+        # this driver's path may not exist on them (an unpacked archive lives in each container).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if master:
         builder = builder.master(master)
-    elif "SPARK_HOME" not in os.environ and not os.environ.get("PYSPARK_SUBMIT_ARGS"):
-        builder = builder.master("local[*]")
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
@@ -269,11 +273,11 @@ def parse_warc_bytes(data: bytes, origin: str) -> Iterator[Article | Failed]:
         yield article
 
 
-def read_inputs(spark: SparkSession, inputs: Sequence[str], input_format: str = "auto") -> RDD[Any]:
-    """Records of every input, in input order, as ``(seq, Article | Failed)``.
+def parse_inputs(spark: SparkSession, inputs: Sequence[str], input_format: str = "auto") -> RDD[Any]:
+    """Records of every input as ``Article | Failed``, partitions in input order, records in file order.
 
-    ``seq`` is the record's position across all inputs (``zipWithIndex`` counts
-    per partition on the driver: one number per partition, not per record).
+    Each record is parsed once here; :func:`number_records` then numbers and dates
+    them from a persisted copy (parsing is the costly part of reading).
     """
     sc = spark.sparkContext
     parts: list[RDD[Any]] = []
@@ -288,8 +292,16 @@ def read_inputs(spark: SparkSession, inputs: Sequence[str], input_format: str = 
         else:
             files = sc.binaryFiles(path)
             parts.append(files.flatMap(lambda kv: parse_warc_bytes(kv[1], kv[0])))
-    records = parts[0] if len(parts) == 1 else sc.union(parts)
-    return records.zipWithIndex().map(lambda rv: (rv[1], rv[0]))
+    return parts[0] if len(parts) == 1 else sc.union(parts)
+
+
+def read_inputs(spark: SparkSession, inputs: Sequence[str], input_format: str = "auto") -> RDD[Any]:
+    """Records of every input, in input order, as ``(seq, Article | Failed)``.
+
+    ``seq`` is the record's position across all inputs (counted per partition on
+    the driver: one number per partition, not per record).
+    """
+    return number_records(parse_inputs(spark, inputs, input_format))[0].map(lambda r: (r[0], r[1]))
 
 
 # --------------------------------------------------------------------------- windows
@@ -313,7 +325,7 @@ def window_keys(day: int | None, seq: int, cfg: BatchConfig) -> list[tuple[int, 
     with the recent stories already open, as the single-machine stream does.
 
     Args:
-        day: the article's effective day (:func:`fill_days`), or None in a corpus without dates.
+        day: the article's effective day (:func:`number_records`), or None in a corpus without dates.
         seq: its position in the input.
         cfg: window sizes.
 
@@ -336,41 +348,71 @@ def _day_of(record: Any) -> int | None:
     return publication_day(record) if isinstance(record, Article) else None
 
 
-def fill_days(records: RDD[Any]) -> RDD[Any]:
-    """``(seq, record)`` to ``(seq, record, effective day)``: an undated article takes the last date before it.
+@dataclass(frozen=True)
+class RecordSpan:
+    """What the numbering pass learnt about the input: its size and the days it spans (driver-side, constant size)."""
 
-    Feeds and crawls arrive roughly in time order, so an undated report is
-    placed with the dated reports around it (records before the first date take
-    the first date); the single-machine engine streams them together too. Two
-    passes over the partitions, which are in ``seq`` order: the first collects
-    one (first, last) date per partition, the second carries dates forward.
+    records: int
+    first_day: int | None
+    last_day: int | None
+
+    def windows(self, cfg: BatchConfig) -> int:
+        """How many windows the records fall in at most (the last one's look-back opens one more)."""
+        if self.first_day is None or self.last_day is None:
+            return self.records // cfg.undated_block + 2
+        return self.last_day // cfg.window_days - self.first_day // cfg.window_days + 2
+
+
+def number_records(records: RDD[Any]) -> tuple[RDD[Any], RecordSpan]:
+    """Records to ``(seq, record, effective day)``: position in the input, and the date an undated article takes.
+
+    ``seq`` is the record's position across all partitions (which are in input
+    order). An undated article takes the last date before it: feeds and crawls
+    arrive roughly in time order, so an undated report is placed with the dated
+    reports around it (records before the first date take the first date); the
+    single-machine engine streams them together too. Two passes over the
+    partitions (persist ``records`` first, or it is computed twice): the first
+    collects one (count, first, last, earliest and latest date) per partition,
+    the second numbers the records and carries dates forward.
+
+    Returns:
+        The numbered records (lazy), and their count and span of days.
     """
 
-    def ends(index: int, rows: Iterable[Any]) -> Iterator[tuple[int, int | None, int | None]]:
+    def ends(index: int, rows: Iterable[Any]) -> Iterator[tuple[int, int, int | None, int | None, int, int]]:
+        count, low, high = 0, sys.maxsize, -sys.maxsize
         first = last = None
-        for _, record in rows:
+        for record in rows:
+            count += 1
             day = _day_of(record)
             if day is not None:
                 first = day if first is None else first
-                last = day
-        yield index, first, last
+                last, low, high = day, min(low, day), max(high, day)
+        yield index, count, first, last, low, high
 
     summary = sorted(records.mapPartitionsWithIndex(ends).collect())  # one row per partition
-    known = [first for _, first, _ in summary if first is not None]
+    known = [row[2] for row in summary if row[2] is not None]
+    start: dict[int, int] = {}
     carry: dict[int, int | None] = {}
-    previous = known[0] if known else None
-    for index, _, last in summary:
-        carry[index] = previous
+    offset, previous = 0, (known[0] if known else None)
+    for index, count, _, last, _, _ in summary:
+        start[index], carry[index] = offset, previous
+        offset += count
         previous = last if last is not None else previous
+    span = RecordSpan(
+        records=offset,
+        first_day=min(row[4] for row in summary) if known else None,
+        last_day=max(row[5] for row in summary) if known else None,
+    )
 
-    def fill(index: int, rows: Iterable[Any]) -> Iterator[tuple[int, Any, int | None]]:
+    def number(index: int, rows: Iterable[Any]) -> Iterator[tuple[int, Any, int | None]]:
         current = carry.get(index)
-        for seq, record in rows:
+        for seq, record in enumerate(rows, start.get(index, 0)):
             day = _day_of(record)
             current = day if day is not None else current
             yield seq, record, current
 
-    return records.mapPartitionsWithIndex(fill)
+    return records.mapPartitionsWithIndex(number), span
 
 
 def place_window_stream(
@@ -547,7 +589,9 @@ def run_batch(
     embedder, options = cfg.embedder, dict(cfg.pipeline_options)
     out = output.rstrip("/")
 
-    records = fill_days(read_inputs(spark, inputs, cfg.input_format)).persist(StorageLevel.MEMORY_AND_DISK)
+    # Parse once: numbering, errors and articles all read the persisted records.
+    parsed = parse_inputs(spark, inputs, cfg.input_format).persist(StorageLevel.MEMORY_AND_DISK)
+    records, span = number_records(parsed)
     error_schema = T.StructType([T.StructField("origin", T.StringType()), T.StructField("reason", T.StringType())])
     input_errors = records.filter(lambda r: isinstance(r[1], Failed)).map(lambda r: (r[1][0], r[1][1]))
 
@@ -585,7 +629,12 @@ def run_batch(
             return registry.build_pipeline(embedder, **options)
         return registry.build_placement()
 
-    windowed = articles.rdd.flatMap(keyed).repartitionAndSortWithinPartitions(n_parts, partitionFunc=lambda key: key[0])
+    # At least one partition per window, and consecutive windows in different partitions (dated keys are
+    # even, undated odd: halve them), so a placement task holds and sorts one window, not a share of the
+    # corpus: its memory stays that of a window however large the input.
+    windowed = articles.rdd.flatMap(keyed).repartitionAndSortWithinPartitions(
+        max(n_parts, span.windows(cfg)), partitionFunc=lambda key: key[0] // 2
+    )
     placed_raw = windowed.mapPartitions(lambda rows: place_window_stream(rows, make_pipeline)).persist(
         StorageLevel.MEMORY_AND_DISK
     )
@@ -599,7 +648,10 @@ def run_batch(
             T.StructField("copy_of", T.StringType()),
         ]
     )
-    placed = spark.createDataFrame(placed_raw.filter(lambda r: r[0] == "P").map(lambda r: r[1:]), place_schema)
+    # Persisted: nodes, the join below and the window count read it (one conversion from Python, not three).
+    placed = spark.createDataFrame(placed_raw.filter(lambda r: r[0] == "P").map(lambda r: r[1:]), place_schema).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
     stage_errors = placed_raw.filter(lambda r: r[0] == "E").map(lambda r: (r[1], r[2]))
 
     # ---- reconcile: node = (window, local story), id = the smallest seq it holds
@@ -667,7 +719,7 @@ def run_batch(
         windows=placed.select("window").distinct().count(),
         reconcile_rounds=rounds,
     )
-    for cached in (records, articles, placed_raw, with_node):
+    for cached in (parsed, articles, placed_raw, placed, with_node):
         cached.unpersist()
     return report
 
@@ -756,6 +808,8 @@ __all__ = [
     "connected_components",
     "executor_pipeline",
     "load_output",
+    "number_records",
+    "parse_inputs",
     "read_inputs",
     "run_batch",
     "spark_session",

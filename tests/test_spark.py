@@ -101,7 +101,44 @@ def test_spark_config_rejects_overlap_wider_than_window() -> None:
         BatchConfig(window_days=2, overlap_days=3).check()
 
 
+def test_spark_record_span_counts_the_windows_placement_needs() -> None:
+    from newsweave.spark import RecordSpan
+
+    cfg = BatchConfig(window_days=7, overlap_days=2, undated_block=100, undated_overlap=10)
+    monday = 7 * 100_000
+    assert RecordSpan(records=50, first_day=monday, last_day=monday + 20).windows(cfg) == 4  # 3 + one look-back
+    assert RecordSpan(records=250, first_day=None, last_day=None).windows(cfg) == 4  # 3 blocks + one
+
+
 # --------------------------------------------------------------------------- on Spark
+
+
+@pytest.mark.spark
+def test_spark_number_records_numbers_across_partitions_and_carries_dates(spark: Any) -> None:
+    from newsweave.spark import Failed, number_records
+
+    def art(i: int, published: str | None) -> Article:
+        return Article(id=f"a{i}", title="t", text="x" * 100, published=published)
+
+    records = [
+        art(0, None),  # before the first date: takes the first date
+        art(1, "2024-01-10"),
+        Failed(("f.jsonl:3", "malformed JSON")),
+        art(3, None),  # takes 2024-01-10, carried from the partition before
+        art(4, "2024-01-02"),
+        art(5, None),
+    ]
+    rdd = spark.sparkContext.parallelize(records, 3)
+    numbered, span = number_records(rdd)
+    got = numbered.collect()
+    day = dt.date.fromisoformat
+    assert [seq for seq, _, _ in got] == list(range(6))
+    assert [d for _, _, d in got] == [day(x).toordinal() for x in ["2024-01-10"] * 4 + ["2024-01-02"] * 2]
+    assert (span.records, span.first_day, span.last_day) == (
+        6,
+        day("2024-01-02").toordinal(),
+        day("2024-01-10").toordinal(),
+    )
 
 
 @pytest.mark.spark
