@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -51,30 +52,36 @@ class SimilarityAligner:
     def align(
         self, articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], copies: dict[str, str]
     ) -> dict[str, list[dict[str, Any]]]:
-        index = EntityIndex([e for an in analyses for e in an.entities])
         sent_by_key = {(s.article, s.index): s for an in analyses for s in an.sentences}
         sents = [s for an in analyses for s in an.sentences]
-        vecs = embed_sentences(self.embedder, sents)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsweave-embed") as pool:
+            # Embedding the sentences is most of align's cost and runs outside Python's lock
+            # (onnxruntime), so the steps that need no vectors run meanwhile on this thread.
+            pending = pool.submit(embed_sentences, self.embedder, sents)
+            index = EntityIndex([e for an in analyses for e in an.entities])
+            speaker_of = {
+                (q.article, q.speaker): name
+                for an in analyses
+                for q in an.quotes
+                if q.speaker and (name := index.lookup(q.speaker))
+            }
+            index.mark_speakers(set(speaker_of.values()))
+            quotes = merge_quotes([q for an in analyses for q in an.quotes], speaker_of)
+            passages = shared_passages(articles)
+            vecs = pending.result()
         sent_vecs = {(s.article, s.index): vecs[i] for i, s in enumerate(sents) if vecs[i].any()}
         figures = align_figures(
             [f for an in analyses for f in an.figures], sent_by_key, self.embedder, context_vectors=sent_vecs
         )
-        speaker_of = {
-            (q.article, q.speaker): name
-            for an in analyses
-            for q in an.quotes
-            if q.speaker and (name := index.lookup(q.speaker))
-        }
-        index.mark_speakers(set(speaker_of.values()))
         titles = [a.title for a in articles if a.title]
         tvecs = self.embedder.embed(titles) if titles else None
         roots = {a.id: root_of(a.id, copies) for a in articles}
         return {
             "facts": self.facts(sents, vecs, analyses, figures, index, roots),
             "figures": figures,
-            "quotes": merge_quotes([q for an in analyses for q in an.quotes], speaker_of),
+            "quotes": quotes,
             "entities": index.entities(),
-            "shared_passages": shared_passages(articles),
+            "shared_passages": passages,
             "sentences": sentence_scores(sents, vecs, tvecs, roots, self.cite_threshold),
         }
 
