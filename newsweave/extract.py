@@ -40,7 +40,7 @@ class SpacyExtractor:
     spaCy is the dearer half of analysing a story and parses one text on one
     core, so a call with ``PROCESS_MIN_ARTICLES`` or more articles parses in two
     processes when the machine has a core to spare (the documents are the same;
-    the child processes cost ~20% more CPU in all, a loss where other work would
+    the child processes cost ~25% more CPU in all, a loss where other work would
     have used that core anyway).
 
     Args:
@@ -57,13 +57,16 @@ class SpacyExtractor:
         return self.extract_many([article])[0]
 
     def extract_many(self, articles: Sequence[Article]) -> list[ArticleAnalysis]:
-        processes = self._processes() if len(articles) >= PROCESS_MIN_ARTICLES else 1
+        processes = self.processes_for(len(articles))
         # Processes take batches in turn: smaller batches keep them equally busy.
         batch = self.batch_size if processes == 1 else max(1, min(self.batch_size, len(articles) // (4 * processes)))
         docs = parse_many((a.text for a in articles), batch_size=batch, processes=processes)
         return [analyse_doc(a, doc) for a, doc in zip(articles, docs, strict=True)]
 
-    def _processes(self) -> int:
+    def processes_for(self, articles: int) -> int:
+        """The spaCy processes a call with this many articles would use now."""
+        if articles < PROCESS_MIN_ARTICLES:
+            return 1
         if self.processes is not None:
             return self.processes
         try:

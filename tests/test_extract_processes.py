@@ -32,7 +32,7 @@ def test_extract_processes_only_with_a_spare_core_and_many_articles(
 
 def test_extract_processes_given_explicitly_win_over_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(extract.os, "getloadavg", lambda: (50.0, 50.0, 50.0))
-    assert SpacyExtractor(processes=2)._processes() == 2
+    assert SpacyExtractor(processes=2).processes_for(50) == 2
 
 
 @pytest.mark.slow
