@@ -199,6 +199,7 @@ def quantized_model(source: Path, directory: Path | None = None) -> Path:
     target = directory / f"{source.stem}-{digest[:16]}-{QUANT_RECIPE}.onnx"
     if target.is_file():
         return target
+    log.info("building the int8-quantised embedding model %s (once)", target)
     try:
         _build_quantized(source, target)
     except (ImportError, OSError) as exc:
@@ -219,15 +220,33 @@ def _build_quantized(source: Path, target: Path) -> None:
         opts.optimized_model_filepath = str(folded)
         ort.InferenceSession(str(source), sess_options=opts, providers=["CPUExecutionProvider"])
         built = Path(tmp) / "quantized.onnx"
-        quantize_dynamic(
-            folded,
-            built,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
+        # quantize_dynamic advises "pre-processing" on the root logger; it applies to static quantisation of
+        # vision models, so it is not shown to users.
+        advice = _DropMessage("pre-processing before quantization")
+        logging.getLogger().addFilter(advice)
+        try:
+            quantize_dynamic(
+                folded,
+                built,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+        finally:
+            logging.getLogger().removeFilter(advice)
         # Written whole, then renamed: a process that finds the file finds it complete.
         os.replace(built, target)
+
+
+class _DropMessage(logging.Filter):
+    """Drops log records whose message contains ``text``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
 
 
 def usable_cpus() -> int:
