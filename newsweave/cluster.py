@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import math
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -140,7 +142,7 @@ class StorySummary:
     def norm(self) -> float:
         """Euclidean norm of the centroid (cached until the centroid changes)."""
         if self._norm is None:
-            self._norm = math.sqrt(sum(v * v for v in self.centroid.values()))
+            self._norm = math.sqrt(_sumsq(self.centroid.values()))
         return self._norm
 
     @property
@@ -247,10 +249,16 @@ def names_conflict(a: dict[str, float], b: dict[str, float], k: int) -> bool:
     return not set(ta[:k]) & set(tb) and not set(tb[:k]) & set(ta)
 
 
-def _dot(a: dict[int, float], b: dict[int, float]) -> float:
+def _dot(a: dict[Any, float], b: dict[Any, float]) -> float:
+    """Dot product of two sparse vectors (the loop runs in C: map over the smaller one's keys)."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
+    return sum(map(operator.mul, a.values(), map(b.get, a, itertools.repeat(0.0))))
+
+
+def _sumsq(values: Iterable[float]) -> float:
+    values = list(values)
+    return sum(map(operator.mul, values, values))
 
 
 def _cosine(a: np.ndarray | list[float] | None, b: np.ndarray | list[float] | None) -> float | None:
@@ -266,11 +274,9 @@ def names_cosine(a: dict[str, float], b: dict[str, float]) -> float:
     """Cosine of two name-weight maps (0 when either is empty)."""
     if not a or not b:
         return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
-    na = math.sqrt(sum(v * v for v in a.values()))
-    nb = math.sqrt(sum(v * v for v in b.values()))
+    dot = _dot(a, b)
+    na = math.sqrt(_sumsq(a.values()))
+    nb = math.sqrt(_sumsq(b.values()))
     return dot / (na * nb) if na > 0 and nb > 0 else 0.0
 
 
@@ -358,33 +364,60 @@ def joins(scores: Iterable[tuple[str, float]], params: ClusterParams) -> str | N
 
 
 class _StoryIndex:
-    """An HNSW index of open stories' centroid projections (labels are integers)."""
+    """An HNSW index of open stories' centroid projections (labels are integers).
+
+    A story whose centroid moved is deleted and added again under a fresh label:
+    hnswlib's in-place update (and its reuse of a deleted slot) repairs the graph
+    around the old point, about 30 times the cost of an insertion. Deleted points
+    are dropped by rebuilding the index once they are half of it, so the cost of a
+    rebuild is spread over the insertions that made it due.
+    """
 
     def __init__(self, capacity: int = 1024) -> None:
-        import hnswlib
-
-        self._index = hnswlib.Index(space="ip", dim=DENSE_DIM)
-        self._index.init_index(max_elements=capacity, ef_construction=100, M=16, allow_replace_deleted=True)
-        self._index.set_ef(64)
+        self._capacity = max(1024, capacity)
+        self._index = self._new_index(self._capacity)
         self._label: dict[str, int] = {}
         self._story: dict[int, str] = {}
         self._next = 0
+
+    @staticmethod
+    def _new_index(capacity: int) -> Any:
+        import hnswlib
+
+        index = hnswlib.Index(space="ip", dim=DENSE_DIM)
+        index.init_index(max_elements=capacity, ef_construction=40, M=16)
+        index.set_ef(64)
+        return index
 
     def __len__(self) -> int:
         return len(self._label)
 
     def put(self, sid: str, vector: np.ndarray) -> None:
-        label = self._label.get(sid)
-        if label is None:
-            if len(self._label) + 1 > self._index.get_max_elements():
-                self._index.resize_index(2 * self._index.get_max_elements())
-            label = self._next
-            self._next += 1
-            self._label[sid] = label
-            self._story[label] = sid
-            self._index.add_items(vector[None, :], [label], replace_deleted=True)
-        else:
-            self._index.add_items(vector[None, :], [label])
+        old = self._label.pop(sid, None)
+        if old is not None:
+            self._index.mark_deleted(old)
+            del self._story[old]
+        if self._next >= self._capacity:
+            self._make_room()
+        label = self._next
+        self._next += 1
+        self._label[sid] = label
+        self._story[label] = sid
+        self._index.add_items(vector[None, :], [label], num_threads=1)
+
+    def _make_room(self) -> None:
+        """Rebuild without the deleted points (relabelled 0..n-1), at twice the live size or more."""
+        live = sorted(self._label.items(), key=lambda kv: kv[1])
+        vectors = self._index.get_items([label for _, label in live], return_type="numpy") if live else None
+        self._capacity = max(1024, 2 * len(live))
+        self._index = self._new_index(self._capacity)
+        self._label, self._story = {}, {}
+        for i, (sid, _) in enumerate(live):
+            self._label[sid] = i
+            self._story[i] = sid
+        self._next = len(live)
+        if vectors is not None:
+            self._index.add_items(np.asarray(vectors, dtype=np.float32), list(range(len(live))), num_threads=1)
 
     def remove(self, sid: str) -> None:
         label = self._label.pop(sid, None)

@@ -248,12 +248,27 @@ def detect_source(text: str, meta_source: str | None, url: str | None, stem: str
 # --------------------------------------------------------------------------- dates
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+
+
+def _iso_datetime(text: str) -> datetime | None:
+    """``text`` as a datetime when it is a plain ISO 8601 date or date-time, else None."""
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def normalize_date(value: Any, origin: str) -> str | None:
     """An ISO 8601 string for a date-like value, or None. Implausible years are refused."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         dt = value
+    elif (iso := _iso_datetime(str(value))) is not None:
+        dt = iso  # the common case, without dateutil's general parser (a fifth of placement's cost)
     else:
         from dateutil import parser as dateparser
 

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -21,7 +22,7 @@ from newsweave.cluster import (
     score_pair,
 )
 from newsweave.errors import ConfigError
-from newsweave.features import ArticleFeatures, event_time, featurize, first_text_date, names_in, project
+from newsweave.features import DENSE_DIM, ArticleFeatures, event_time, featurize, first_text_date, names_in, project
 from newsweave.models import Article, DuplicateInfo
 
 # ----------------------------------------------------------------------------- hand-made features
@@ -139,6 +140,22 @@ def test_cluster_candidates_come_from_the_index_not_a_scan(monkeypatch: pytest.M
     monkeypatch.setattr(cluster_mod, "score_pair", counting)
     assert c.add(art("probe")).story == c.story_of("s7")
     assert 1 <= len(calls) <= 5
+
+
+def test_story_index_moved_centroids_stay_findable_and_deleted_points_are_dropped() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((300, DENSE_DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = cluster_mod._StoryIndex()
+    for round_ in range(12):  # every story moves 12 times: 3,600 insertions into 1,024 slots
+        for i in range(300):
+            v = vectors[i] if round_ == 11 else np.roll(vectors[i], round_ + 1)
+            index.put(f"s{i}", v)
+    assert len(index) == 300
+    for i in (0, 150, 299):
+        assert index.nearest(vectors[i], 1)[0][0] == f"s{i}"  # found at its latest position
+    index.remove("s0")
+    assert all(sid != "s0" for sid, _ in index.nearest(vectors[0], 5))
 
 
 def test_cluster_export_restore_round_trips_through_json() -> None:
