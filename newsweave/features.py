@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
 import zlib
 from collections import Counter
@@ -196,24 +197,40 @@ def term_weights(title: str, text: str) -> dict[int, float]:
     counts: Counter[str] = Counter()
     for part, times in ((title, 2), (text[:MAX_CHARS], 1)):
         words = [w.lower().replace("’", "'") for w in _WORD.findall(part)]
-        content = [w for w in words if w not in stop and len(w) > 1]
-        for w in content:
-            counts[w] += times
-        for a, b in itertools.pairwise(content):
-            counts[a + " " + b] += times
+        content = [w for w in words if len(w) > 1 and w not in stop]
+        grams = Counter(content)
+        grams.update([a + " " + b for a, b in itertools.pairwise(content)])
+        if times != 1:
+            for tok in grams:
+                grams[tok] *= times
+        counts.update(grams)
     weights: dict[int, float] = {}
     for tok, n in counts.items():
+        h, w = _token(tok)
+        if w < 1.5:  # very common words: no evidence of a particular event
+            continue
+        weights[h] = weights.get(h, 0.0) + (1.0 + math.log(n)) * w
+    values = list(weights.values())
+    norm = math.sqrt(sum(map(operator.mul, values, values))) or 1.0
+    return {k: v / norm for k, v in weights.items()}
+
+
+_TOKENS: dict[str, tuple[int, float]] = {}
+
+
+def _token(tok: str) -> tuple[int, float]:
+    """(bucket, IDF) of a word or ``"a b"`` bigram (mean of its words' IDF), remembered."""
+    found = _TOKENS.get(tok)
+    if found is None:
         if " " in tok:
             a, b = tok.split(" ", 1)
             w = 0.5 * (idf(a) + idf(b))
         else:
             w = idf(tok)
-        if w < 1.5:  # very common words: no evidence of a particular event
-            continue
-        h = feature_hash(tok)
-        weights[h] = weights.get(h, 0.0) + (1.0 + math.log(n)) * w
-    norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-    return {k: v / norm for k, v in weights.items()}
+        if len(_TOKENS) >= 500_000:  # bounded: a long stream meets ever more bigrams
+            _TOKENS.clear()
+        found = _TOKENS[tok] = (feature_hash(tok), w)
+    return found
 
 
 def names_in(text: str) -> dict[str, int]:
