@@ -9,13 +9,16 @@ the align stage measures (similarity to the headlines, position, support,
 centrality; weights in ``WEIGHTS``, chosen on the NeuS *train* split with
 ``newsweave eval summary``), skipping sentences whose concepts are mostly
 covered already, until the word budget is spent. This is the concept-coverage
-objective of Gillick & Favre (2009), solved greedily.
+objective of Gillick & Favre (2009), solved greedily. With ``overflow`` (a
+reader who cuts at the budget, as ROUGE evaluation does), a sentence that would
+run past the budget is valued by the words before the cut only.
 
 An experimental alternative ranks sentences with :class:`SentenceScorer`,
 gradient-boosted trees fitted on NeuS train (``scripts/train_summary_scorer.py``,
 ``resources/summary-scorer.json``) to predict each sentence's ROUGE-2 from cheap
 features (``SCORER_FEATURES``); pass ``scorer=SentenceScorer.load()``. It is
-off by default: better on held-out train records, lower on NeuS val.
+off by default: in 5-fold cross-validation on 1,050 train records it is level
+with the default (18.26 vs 18.10 ROUGE-2), and lower on NeuS val.
 
 Each summary sentence cites every article that carries the same statement
 (its fact's evidence, or a sentence close in meaning).
@@ -474,9 +477,16 @@ class ExtractiveSummarizer:
         redundancy = self.scorer.redundancy if self.scorer is not None else REDUNDANCY
         while pool and total < self.max_words:
             best, best_value = 0, float("-inf")
+            room = self.max_words - total
             for i, (prior, s, _, cs) in enumerate(pool):
-                gain = sum(weights.get(c, 0.0) for c in cs - covered)
-                value = coverage * gain / len(s.text.split()) + prior
+                words = s.text.split()
+                if self.overflow and len(words) > room:
+                    # The reader cuts this sentence at the budget: only the words kept count.
+                    seen, n = concepts(" ".join(words[:room])), room
+                else:
+                    seen, n = cs, len(words)
+                gain = sum(weights.get(c, 0.0) for c in seen - covered)
+                value = coverage * gain / n + prior
                 if value > best_value:
                     best, best_value = i, value
             _, s, sc, cs = pool.pop(best)

@@ -95,3 +95,14 @@ def test_summarize_timeline_borrows_the_date_of_the_same_fact() -> None:
     fact = {"evidence": [{"article": "a", "sentence": 0}, {"article": "b", "sentence": 0}]}
     (entry,) = timeline([undated, dated], [fact])
     assert entry["date"] == "2025-04-15" and sorted(entry["citations"]) == ["a", "b"]
+
+
+def test_summarize_overflow_counts_only_the_words_a_reader_keeps() -> None:
+    # With overflow, the last sentence is cut at the budget: concepts past the cut must not win it.
+    late = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon"
+    early = "one two three four five six seven eight nine ten"
+    ranked = [(0.0, Sentence("a", 0, 0, len(late), late), {}), (0.0, Sentence("b", 0, 0, len(early), early), {})]
+    weights = {("tau", "upsilon"): 10.0, ("one", ""): 1.0}
+    summarizer = ExtractiveSummarizer(max_words=6, min_words=0, min_sentence_words=1, overflow=True)
+    chosen = summarizer.select(ranked, weights)
+    assert [s.text for s, _ in chosen] == [early]
