@@ -85,7 +85,7 @@ class BatchConfig:
         undated_block: records per window for articles without a publication date.
         undated_overlap: look-back, in records, for undated windows.
         partitions: Spark partitions for placement and analysis (default: twice
-            the default parallelism).
+            the default parallelism); placement takes at least one per window.
         analyze: run extract → align → summarize per story (``DIR/stories``).
         embedder: the embedder each executor builds (a registry name).
         input_format: ``auto`` (by file suffix), ``jsonl``, ``parquet`` or ``warc``.
