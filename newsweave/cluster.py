@@ -385,7 +385,7 @@ class _StoryIndex:
         import hnswlib
 
         index = hnswlib.Index(space="ip", dim=DENSE_DIM)
-        index.init_index(max_elements=capacity, ef_construction=40, M=16)
+        index.init_index(max_elements=capacity, ef_construction=100, M=16)
         index.set_ef(64)
         return index
 
