@@ -457,6 +457,8 @@ class StreamClusterer:
         self._clock: int | None = None
         self._by_seen: list[tuple[int, str]] = []
         self._by_day: list[tuple[int, str]] = []
+        #: Called with a story's id when it closes (a second level drops what it kept for it).
+        self.on_close: Callable[[str], None] | None = None
 
     # ---------------------------------------------------------------- placement
 
@@ -558,6 +560,8 @@ class StreamClusterer:
     def _close(self, sid: str) -> None:
         self._drop(sid)
         self._closed.add(sid)
+        if self.on_close is not None:
+            self.on_close(sid)
 
     @property
     def open_stories(self) -> int:

@@ -82,7 +82,9 @@ def analyze_articles(
     pipe = pipeline or build_pipeline()
     errors: list[InputError | StageError] = []
     assignments: list[StoryAssignment] = []
-    by_story: dict[str, list[Article]] = {}
+    story_of: dict[str, str] = {}
+    alias: dict[str, str] = {}
+    placed_articles: list[Article] = []
     for article in articles:
         try:
             a = pipe.place(article)
@@ -90,11 +92,18 @@ def analyze_articles(
             errors.append(exc)
             continue
         assignments.append(a)
-        for merged in a.merged:
-            by_story.setdefault(a.story, []).extend(by_story.pop(merged, []))
-        by_story.setdefault(a.story, []).append(article)
+        alias.update(a.merges())
+        story_of.update(a.moved)
+        story_of[article.id] = a.story
+        placed_articles.append(article)
         if progress:
             progress(1)
+    by_story: dict[str, list[Article]] = {}
+    for article in placed_articles:
+        sid = story_of[article.id]
+        while sid in alias:
+            sid = alias[sid]
+        by_story.setdefault(sid, []).append(article)
     stories = []
     for sid, arts in by_story.items():
         try:
@@ -273,8 +282,11 @@ class Newsweave:
                         self.store.quarantine(article.origin or article.id, str(exc), conn=conn)
                         continue
                     placed_any = True
-                    for merged in placed.merged:
-                        self.store.move_articles(conn, merged, placed.story)
+                    for moved, to_story in placed.moved.items():
+                        from_story = self.store.move_article(conn, moved, to_story)
+                        touched.extend(s for s in (from_story, to_story) if s)
+                    for merged, into in placed.merges().items():
+                        self.store.move_articles(conn, merged, into)
                     self.store.insert_article(conn, article, placed.story, placed.copy_of)
                     self.store.touch_story(conn, placed.story)
                     acks.append(("added", article.id))

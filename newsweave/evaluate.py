@@ -93,8 +93,8 @@ def place_stream(
 ) -> dict[str, str]:
     """Place articles one at a time, in order, as ingestion does; return each article's final story.
 
-    Later merges relabel earlier articles (the merged story's id becomes an alias
-    of the surviving one), so the result is the partition at the end of the stream.
+    Later merges and moves relabel earlier articles (a merged story's id becomes an
+    alias of the surviving one), so the result is the partition at the end of the stream.
 
     Args:
         articles: the stream, in arrival order.
@@ -109,8 +109,8 @@ def place_stream(
     alias: dict[str, str] = {}
     for article in articles:
         placed = pipe.place(article)
-        for merged in placed.merged:
-            alias[merged] = placed.story
+        alias.update(placed.merges())
+        story_of.update(placed.moved)
         story_of[article.id] = placed.story
         if step:
             step(1)

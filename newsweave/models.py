@@ -156,6 +156,12 @@ class StoryAssignment:
     story: str
     copy_of: str | None = None
     merged: list[str] = field(default_factory=list)  # stories merged into `story` by this article
+    moved: dict[str, str] = field(default_factory=dict)  # earlier articles that now belong to another story
+    retired: dict[str, str] = field(default_factory=dict)  # stories left empty -> the story that took them
+
+    def merges(self) -> dict[str, str]:
+        """Every story merged away by this placement, and the story it became (an alias from now on)."""
+        return {**{m: self.story for m in self.merged}, **self.retired}
 
 
 @dataclass

@@ -69,10 +69,10 @@ def default_deduper() -> Deduper:
 
 
 def default_clusterer() -> Clusterer:
-    """The built-in cluster stage (streaming, over an HNSW index of story centroids)."""
-    from .cluster import StreamClusterer
+    """The built-in cluster stage: themes from an HNSW index of centroids, events within each theme."""
+    from .events import EventClusterer
 
-    return StreamClusterer()
+    return EventClusterer()
 
 
 class PlacementOnly:

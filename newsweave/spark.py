@@ -430,17 +430,23 @@ def place_window_stream(
     pipe: Pipeline | None = None
     placed: list[tuple[int, str, bool, str | None]] = []
     story_of: dict[int, str] = {}
-    members: dict[str, list[int]] = {}
+    seq_of: dict[str, int] = {}
+    alias: dict[str, str] = {}
+
+    def final(sid: str) -> str:
+        while sid in alias:
+            sid = alias[sid]
+        return sid
 
     def flush() -> Iterator[tuple[Any, ...]]:
         for seq, aid, core, copy_of in placed:
-            yield ("P", current, seq, aid, story_of[seq], core, copy_of)
+            yield ("P", current, seq, aid, final(story_of[seq]), core, copy_of)
 
     for (window, seq), (article, core) in rows:
         if window != current:
             yield from flush()
             current, pipe = window, make_pipeline()
-            placed, story_of, members = [], {}, {}
+            placed, story_of, seq_of, alias = [], {}, {}, {}
         assert pipe is not None
         try:
             assignment = pipe.place(article)
@@ -448,12 +454,12 @@ def place_window_stream(
             if core:
                 yield ("E", article.origin or article.id, str(exc))
             continue
-        for merged in assignment.merged:
-            for s in members.pop(merged, []):
-                story_of[s] = assignment.story
-                members.setdefault(assignment.story, []).append(s)
+        for aid, to_story in assignment.moved.items():
+            if aid in seq_of:
+                story_of[seq_of[aid]] = to_story
+        alias.update(assignment.merges())
         story_of[seq] = assignment.story
-        members.setdefault(assignment.story, []).append(seq)
+        seq_of[article.id] = seq
         placed.append((seq, article.id, core, assignment.copy_of))
     yield from flush()
 

@@ -446,6 +446,21 @@ class Store:
 
     # ------------------------------------------------------------------ stories
 
+    def move_article(self, conn: Connection, article_id: str, to_story: str) -> str | None:
+        """Put one article in another story (a re-partition moved it); returns the story it left.
+
+        Both stories are marked changed. A story left empty is not deleted here: the
+        clusterer reports it as merged, and :meth:`move_articles` then records the alias.
+        """
+        row = conn.execute(select(articles_t.c.story_id).where(articles_t.c.id == article_id)).first()
+        if row is None or row[0] == to_story:
+            return None
+        conn.execute(articles_t.update().where(articles_t.c.id == article_id).values(story_id=to_story))
+        self.touch_story(conn, to_story)
+        if row[0] is not None:
+            self.touch_story(conn, str(row[0]))
+        return None if row[0] is None else str(row[0])
+
     def move_articles(self, conn: Connection, from_story: str, to_story: str) -> None:
         """Record that ``from_story`` merged into ``to_story``; links to either keep working."""
         if from_story == to_story:
