@@ -6,7 +6,7 @@ Throughput (ingest + dedupe + cluster, one process)::
 
 streams ``n`` synthetic articles (``benchmarks/synth.py``: real ECB+ and NeuS
 reports on shifted dates with perturbed wording) as JSONL lines through
-``parse_record`` (ingest), ``MinHashDeduper`` and ``StreamClusterer`` -- the
+``parse_record`` (ingest), ``MinHashDeduper`` and ``EventClusterer`` -- the
 placement path of ``build_pipeline()`` -- and prints, at 1k, 10k and 100k
 articles, the mean cost per article over the last 1,000, the p50/p99 placement
 latency so far, the throughput, peak memory (RSS) and open stories, then the
@@ -39,13 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synth import synthesize
 from newsweave.cluster import ClusterParams, StreamClusterer
-from newsweave.dedupe import MinHashDeduper
 from newsweave.errors import InputError
 from newsweave.evaluate import bcubed, clustering_scores, load_labelled
+from newsweave.events import EventClusterer
 from newsweave.features import N_FEATURES, ArticleFeatures, featurize, project
 from newsweave.ingest import parse_record
 from newsweave.models import Article
-from newsweave.pipeline import Pipeline
+from newsweave.registry import build_placement
 
 ECBPLUS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "ecbplus"
 CHECKPOINTS = (1_000, 10_000, 100_000, 1_000_000)
@@ -63,11 +63,9 @@ def throughput(n: int, seed: int) -> None:
     for art, story in synthesize(n, seed=seed):
         lines.append(json.dumps({"id": art.id, "title": art.title, "text": art.text, "published": art.published}))
         gold[art.id] = story
-    pipe = Pipeline(
-        deduper=MinHashDeduper(), clusterer=StreamClusterer(), extractor=None, aligner=None, summarizer=None
-    )  # type: ignore[arg-type]  # placement only: the analysis stages are not on this path
+    pipe = build_placement()  # the default deduper and two-level clusterer, as `newsweave ingest` places
     clusterer = pipe.clusterer
-    assert isinstance(clusterer, StreamClusterer)
+    assert isinstance(clusterer, EventClusterer)
     lat = np.zeros(len(lines), dtype=np.float64)
     cpu = np.zeros(len(lines), dtype=np.float64)
     alias: dict[str, str] = {}
@@ -75,7 +73,7 @@ def throughput(n: int, seed: int) -> None:
     rejected = 0
     print(
         "| articles | ms/article (last 1k) | CPU ms/article (last 1k) | p50 ms | p99 ms "
-        "| articles/s (cumulative) | peak RSS MiB | open stories |"
+        "| articles/s (cumulative) | peak RSS MiB | open themes |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     t_start = time.perf_counter()
@@ -90,8 +88,8 @@ def throughput(n: int, seed: int) -> None:
         placed = pipe.place(art)
         lat[i] = time.perf_counter() - t0
         cpu[i] = time.process_time() - c0
-        for m in placed.merged:
-            alias[m] = placed.story
+        alias.update(placed.merges())
+        pred.update(placed.moved)
         pred[art.id] = placed.story
         done = i + 1
         if done in CHECKPOINTS or done == len(lines):

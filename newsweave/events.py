@@ -99,24 +99,33 @@ class EventParams:
 
 @dataclass
 class EventTokens:
-    """One article's two token views, hashed (crc32) and counted: what the event level reads."""
+    """One article's two token views: hashed tokens (crc32, sorted) and their ``1 + log(count)``.
 
-    names: dict[int, int]
-    words: dict[int, int]
+    Kept as arrays so that a theme's re-partition concatenates them rather than
+    walking dictionaries (it runs on every arrival).
+    """
 
-    def to_list(self) -> list[list[list[int]]]:
-        return [[[k, v] for k, v in self.names.items()], [[k, v] for k, v in self.words.items()]]
+    names: tuple[np.ndarray, np.ndarray]
+    words: tuple[np.ndarray, np.ndarray]
+
+    def to_list(self) -> list[list[list[float]]]:
+        return [[v[0].tolist(), v[1].tolist()] for v in (self.names, self.words)]
 
     @classmethod
-    def from_list(cls, data: Sequence[Sequence[Sequence[int]]]) -> EventTokens:
-        return cls({int(k): int(v) for k, v in data[0]}, {int(k): int(v) for k, v in data[1]})
+    def from_list(cls, data: Sequence[Sequence[Sequence[float]]]) -> EventTokens:
+        def view(pair: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
+            return np.asarray(pair[0], dtype=np.int64), np.asarray(pair[1], dtype=np.float64)
+
+        return cls(view(data[0]), view(data[1]))
 
 
-def _hashed(tokens: Iterable[str], keep: int) -> dict[int, int]:
+def _hashed(tokens: Iterable[str], keep: int) -> tuple[np.ndarray, np.ndarray]:
     counts = Counter(zlib.crc32(t.encode("utf-8")) for t in tokens)
-    if len(counts) > keep:
-        counts = Counter(dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]))
-    return dict(counts)
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:keep] if len(counts) > keep else counts.items()
+    pairs = sorted(items)
+    keys = np.fromiter((k for k, _ in pairs), dtype=np.int64, count=len(pairs))
+    tf = 1.0 + np.log(np.fromiter((c for _, c in pairs), dtype=np.float64, count=len(pairs)))
+    return keys, tf
 
 
 def event_tokens(article: Article, max_tokens: int = 256) -> EventTokens:
@@ -135,25 +144,43 @@ def event_tokens(article: Article, max_tokens: int = 256) -> EventTokens:
     )
 
 
-def _local_similarity(views: Sequence[dict[int, int]], min_df: int) -> np.ndarray:
-    """Cosine similarities of TF-IDF vectors whose IDF is ``log(N / df)`` over these documents only."""
+#: Above this many members the similarity product runs sparse: a dense BLAS product of a
+#: few thousand columns starts threads that cost more than they save on a busy machine.
+DENSE_MEMBERS = 64
+
+
+def _local_similarity(views: Sequence[tuple[np.ndarray, np.ndarray]], min_df: int) -> np.ndarray:
+    """Cosine similarities of TF-IDF vectors whose IDF is ``log(N / df)`` over these documents only.
+
+    Only tokens in at least ``min_df`` documents get a column.
+    """
+    n = len(views)
+    lens = np.fromiter((len(k) for k, _ in views), dtype=np.int64, count=n)
+    if not lens.sum():
+        return np.zeros((n, n))
+    keys = np.concatenate([k for k, _ in views])
+    tf = np.concatenate([t for _, t in views])
+    vocab, cols, df = np.unique(keys, return_inverse=True, return_counts=True)
+    keep = df[cols] >= min_df
+    kept = np.flatnonzero(df >= min_df)
+    column = np.full(len(vocab), -1, dtype=np.int64)
+    column[kept] = np.arange(len(kept))
+    c = cols[keep]
+    data = tf[keep] * np.log(n / df[c])
+    rows = np.repeat(np.arange(n), lens)[keep]
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
+    norms[norms == 0] = 1.0
+    data /= norms[rows]
+    if n <= DENSE_MEMBERS:
+        x = np.zeros((n, len(kept)))
+        x[rows, column[c]] = data
+        return np.asarray(x @ x.T)
     from scipy import sparse
 
-    n = len(views)
-    rows = np.repeat(np.arange(n), [len(v) for v in views])
-    keys = np.fromiter((k for v in views for k in v), dtype=np.int64, count=len(rows))
-    counts = np.fromiter((c for v in views for c in v.values()), dtype=np.float64, count=len(rows))
-    if not len(keys):
-        return np.zeros((n, n))
-    vocab, cols = np.unique(keys, return_inverse=True)
-    df = np.bincount(cols, minlength=len(vocab)).astype(np.float64)
-    keep = df[cols] >= min_df
-    weights = (1.0 + np.log(counts[keep])) * np.log(n / df[cols[keep]])
-    x = sparse.csr_matrix((weights, (rows[keep], cols[keep])), shape=(n, len(vocab)))
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    x = sparse.diags(1.0 / norms) @ x
-    return np.asarray((x @ x.T).todense())
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    m = sparse.csr_matrix((data, column[c], indptr), shape=(n, len(kept)))
+    return np.asarray((m @ m.T).toarray())
 
 
 def similarity(members: Sequence[EventTokens], params: EventParams) -> np.ndarray:
@@ -174,34 +201,55 @@ def partition(members: Sequence[EventTokens], params: EventParams) -> list[int]:
     n = len(members)
     if n < max(2, params.min_theme):
         return [0] * n
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
 
     sim = similarity(members, params)
     dist = np.clip(1.0 - (sim + sim.T) / 2.0, 0.0, None)
     np.fill_diagonal(dist, 0.0)
-    raw = fcluster(linkage(squareform(dist, checks=False), "average"), 1.0 - params.threshold, "distance")
-    labels = _attach_fragments(sim, [int(x) for x in raw], params.fragment_size)
+    tree = linkage(squareform(dist, checks=False), "average")
+    labels = _attach_fragments(sim, _cut(tree, n, 1.0 - params.threshold), params.fragment_size)
     first: dict[int, int] = {}
     for lab in labels:
         first.setdefault(lab, len(first))
     return [first[lab] for lab in labels]
 
 
+def _cut(tree: np.ndarray, n: int, height: float) -> list[int]:
+    """Flat groups of a linkage tree: the merges at or under ``height`` (average-link heights never fall)."""
+    parent = list(range(2 * n - 1))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for k, (a, b, h, _) in enumerate(tree.tolist()):
+        if h > height:
+            break
+        parent[root(int(a))] = n + k
+        parent[root(int(b))] = n + k
+    return [root(i) for i in range(n)]
+
+
 def _attach_fragments(sim: np.ndarray, labels: list[int], size: int) -> list[int]:
     groups: dict[int, list[int]] = {}
     for i, lab in enumerate(labels):
         groups.setdefault(lab, []).append(i)
-    big = [g for g, idx in groups.items() if len(idx) > size]
-    if not big or size <= 0:
+    big = sorted((g for g, idx in groups.items() if len(idx) > size), key=lambda g: groups[g][0])
+    if not big or size <= 0 or len(big) == len(groups):
         return labels
-    big.sort(key=lambda g: groups[g][0])
+    # Mean similarity of every member to each larger group, in one product.
+    member_of = np.zeros((len(labels), len(big)))
+    for j, g in enumerate(big):
+        member_of[groups[g], j] = 1.0 / len(groups[g])
+    to_big = sim @ member_of
     out = list(labels)
     for idx in groups.values():
         if len(idx) > size:
             continue
-        scores = [float(sim[np.ix_(idx, groups[b])].mean()) for b in big]
-        best = big[int(np.argmax(scores))]  # first maximum: the earliest group wins a tie
+        best = big[int(np.argmax(to_big[idx].mean(axis=0)))]  # first maximum: the earliest group wins a tie
         for i in idx:
             out[i] = best
     return out
