@@ -269,15 +269,18 @@ def carry_ids(
         ``group -> story id`` for the groups that keep one, and the groups left to name.
     """
     first: dict[int, int] = {}
+    oldest: dict[str, int] = {}  # where each existing story first appears among the members
     overlap: dict[int, Counter[str]] = {}
     for i, (aid, lab) in enumerate(zip(members, labels, strict=True)):
         first.setdefault(lab, i)
         if aid in previous:
+            oldest.setdefault(previous[aid], i)
             overlap.setdefault(lab, Counter())[previous[aid]] += 1
-    pairs = sorted((-n, first[lab], sid, lab) for lab, c in overlap.items() for sid, n in c.items())
+    # Most shared members first; on a tie the group that starts first, then the older story.
+    pairs = sorted((-n, first[lab], oldest[sid], sid, lab) for lab, c in overlap.items() for sid, n in c.items())
     named: dict[int, str] = {}
     used: set[str] = set()
-    for _, _, sid, lab in pairs:
+    for _, _, _, sid, lab in pairs:
         if lab not in named and sid not in used:
             named[lab] = sid
             used.add(sid)
