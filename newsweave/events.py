@@ -51,6 +51,7 @@ EVENT_CHARS = 12_000
 
 _NAME_OR_NUMBER = re.compile(r"\b[A-Z][A-Za-z'’\-]+\b|\b\d[\d,.]*\b")
 _WORD_OR_NUMBER = re.compile(r"[a-z][a-z'’\-]+|\d[\d,.]*")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 #: Function words that are capitalised only at the start of a sentence.
 _NAME_STOP_WORDS = """the a an and or of in on at to for with by from as is was were be been has have had it its
 this that he she they his her their i we you said says say mr mrs ms but not no yes after before when while who
@@ -72,6 +73,10 @@ class EventParams:
         threshold: average-link cut: least mean similarity of two groups for one event.
         names_share: weight of the names-and-figures view in the similarity (the rest: content words).
         min_df: a token counts only when at least this many members of the theme have it.
+        idf_power: the theme-local IDF is ``log(N / df) ** idf_power`` (under 1: rarer tokens
+            are not trusted much more than tokens a few members share).
+        year_factor: the similarity of two members that both mention years, but none of each
+            other's most mentioned ones, is multiplied by this (the same theme in another year).
         fragment_size: groups this small join the most similar larger event of their theme.
         min_theme: a theme with fewer members is one event (too few to weigh words by).
         window: the latest members of a theme that are partitioned again; older ones keep their story.
@@ -79,9 +84,11 @@ class EventParams:
     """
 
     theme: ClusterParams = field(default_factory=theme_params)
-    threshold: float = 0.08
+    threshold: float = 0.09
     names_share: float = 0.7
     min_df: int = 2
+    idf_power: float = 0.75
+    year_factor: float = 0.6
     fragment_size: int = 2
     min_theme: int = 3
     window: int = 120
@@ -89,7 +96,9 @@ class EventParams:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0 or not 0.0 <= self.names_share <= 1.0:
-            raise ConfigError("event clustering needs 0 < threshold < 1 and 0 <= names_share <= 1; try 0.08 and 0.7")
+            raise ConfigError("event clustering needs 0 < threshold < 1 and 0 <= names_share <= 1; try 0.09 and 0.7")
+        if self.idf_power <= 0.0 or not 0.0 < self.year_factor <= 1.0:
+            raise ConfigError("event clustering needs idf_power > 0 and 0 < year_factor <= 1; try 0.75 and 0.6")
         if self.window < 2 or self.min_df < 1 or self.min_theme < 1 or self.max_tokens < 1:
             raise ConfigError("event clustering needs window >= 2, min_df >= 1, min_theme >= 1, max_tokens >= 1")
 
@@ -107,16 +116,17 @@ class EventTokens:
 
     names: tuple[np.ndarray, np.ndarray]
     words: tuple[np.ndarray, np.ndarray]
+    years: frozenset[int] = frozenset()  # the years it mentions most (all that tie)
 
-    def to_list(self) -> list[list[list[float]]]:
-        return [[v[0].tolist(), v[1].tolist()] for v in (self.names, self.words)]
+    def to_list(self) -> list[Any]:
+        return [[v[0].tolist(), v[1].tolist()] for v in (self.names, self.words)] + [sorted(self.years)]
 
     @classmethod
-    def from_list(cls, data: Sequence[Sequence[Sequence[float]]]) -> EventTokens:
+    def from_list(cls, data: Sequence[Any]) -> EventTokens:
         def view(pair: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
             return np.asarray(pair[0], dtype=np.int64), np.asarray(pair[1], dtype=np.float64)
 
-        return cls(view(data[0]), view(data[1]))
+        return cls(view(data[0]), view(data[1]), frozenset(int(y) for y in data[2]))
 
 
 def _hashed(tokens: Iterable[str], keep: int) -> tuple[np.ndarray, np.ndarray]:
@@ -138,9 +148,12 @@ def event_tokens(article: Article, max_tokens: int = 256) -> EventTokens:
             names.append(w)
     stop = _stop_words()
     words = [w.replace("’", "'") for w in _WORD_OR_NUMBER.findall(body.lower())]
+    years = Counter(_YEAR.findall(body))
+    most = max(years.values(), default=0)
     return EventTokens(
         names=_hashed(names, max_tokens),
         words=_hashed((w for w in words if len(w) > 2 and w not in stop), max_tokens),
+        years=frozenset(int(y) for y, n in years.items() if n == most),
     )
 
 
@@ -149,8 +162,8 @@ def event_tokens(article: Article, max_tokens: int = 256) -> EventTokens:
 DENSE_MEMBERS = 64
 
 
-def _local_similarity(views: Sequence[tuple[np.ndarray, np.ndarray]], min_df: int) -> np.ndarray:
-    """Cosine similarities of TF-IDF vectors whose IDF is ``log(N / df)`` over these documents only.
+def _local_similarity(views: Sequence[tuple[np.ndarray, np.ndarray]], min_df: int, power: float) -> np.ndarray:
+    """Cosine similarities of TF-IDF vectors whose IDF is ``log(N / df) ** power`` over these documents only.
 
     Only tokens in at least ``min_df`` documents get a column.
     """
@@ -166,7 +179,7 @@ def _local_similarity(views: Sequence[tuple[np.ndarray, np.ndarray]], min_df: in
     column = np.full(len(vocab), -1, dtype=np.int64)
     column[kept] = np.arange(len(kept))
     c = cols[keep]
-    data = tf[keep] * np.log(n / df[c])
+    data = tf[keep] * np.log(n / df[c]) ** power
     rows = np.repeat(np.arange(n), lens)[keep]
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
     norms[norms == 0] = 1.0
@@ -184,10 +197,28 @@ def _local_similarity(views: Sequence[tuple[np.ndarray, np.ndarray]], min_df: in
 
 
 def similarity(members: Sequence[EventTokens], params: EventParams) -> np.ndarray:
-    """The members' pairwise similarity: the two views' theme-local cosines, mixed by ``names_share``."""
-    a = params.names_share
-    sim = a * _local_similarity([m.names for m in members], params.min_df)
-    return sim + (1.0 - a) * _local_similarity([m.words for m in members], params.min_df)
+    """The members' pairwise similarity: the two views' theme-local cosines mixed by ``names_share``,
+    times ``year_factor`` for members that name different years."""
+    a, df, power = params.names_share, params.min_df, params.idf_power
+    sim = a * _local_similarity([m.names for m in members], df, power)
+    sim += (1.0 - a) * _local_similarity([m.words for m in members], df, power)
+    if params.year_factor != 1.0:
+        sim *= _year_factors([m.years for m in members], params.year_factor)
+    return sim
+
+
+def _year_factors(years: Sequence[frozenset[int]], factor: float) -> np.ndarray | float:
+    """``factor`` where both members name years and share none of their most mentioned ones, else 1."""
+    known = sorted(set().union(*years))
+    if not known:
+        return 1.0
+    column = {y: j for j, y in enumerate(known)}
+    onehot = np.zeros((len(years), len(known)))
+    for i, ys in enumerate(years):
+        onehot[i, [column[y] for y in ys]] = 1.0
+    has = onehot.sum(axis=1) > 0
+    disjoint = np.outer(has, has) & ((onehot @ onehot.T) == 0)
+    return np.where(disjoint, factor, 1.0)
 
 
 def partition(members: Sequence[EventTokens], params: EventParams) -> list[int]:
