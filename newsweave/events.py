@@ -78,7 +78,8 @@ class EventParams:
         year_factor: the similarity of two members that both mention years, but none of each
             other's most mentioned ones, is multiplied by this (the same theme in another year).
         fragment_size: groups this small join the most similar larger event of their theme.
-        min_theme: a theme with fewer members is one event (too few to weigh words by).
+        min_theme: a theme with fewer members is one event (too few to weigh words by), unless
+            its members name different years.
         window: the latest members of a theme that are partitioned again; older ones keep their story.
         max_tokens: tokens kept per article and view (the most frequent), so state stays compact.
     """
@@ -231,7 +232,7 @@ def partition(members: Sequence[EventTokens], params: EventParams) -> list[int]:
     """
     n = len(members)
     if n < max(2, params.min_theme):
-        return [0] * n
+        return _by_years([m.years for m in members]) if params.year_factor < 1.0 else [0] * n
     from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
 
@@ -244,6 +245,21 @@ def partition(members: Sequence[EventTokens], params: EventParams) -> list[int]:
     for lab in labels:
         first.setdefault(lab, len(first))
     return [first[lab] for lab in labels]
+
+
+def _by_years(years: Sequence[frozenset[int]]) -> list[int]:
+    """A theme too small to weigh words by is one event, unless its members name different years."""
+    firsts: list[frozenset[int]] = []
+    labels = []
+    for ys in years:
+        for k, first in enumerate(firsts):
+            if not ys or not first or ys & first:
+                labels.append(k)
+                break
+        else:
+            labels.append(len(firsts))
+            firsts.append(ys)
+    return labels
 
 
 def _cut(tree: np.ndarray, n: int, height: float) -> list[int]:

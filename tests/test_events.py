@@ -70,6 +70,16 @@ def test_events_small_theme_is_one_event_until_words_can_be_weighed() -> None:
     assert partition([event_tokens(a) for a in arts], EventParams()) == [0, 0]
 
 
+def test_events_same_theme_years_apart_is_another_story() -> None:
+    """Undated reports: the years they mention date them (the theme is the same, the event is not)."""
+    first = [article(f"old{i}", f"In 2008 {text}") for i, text in enumerate(BLOOMINGTON[:2])]
+    later = [article(f"new{i}", f"In 2013 {text} It was 2013.") for i, text in enumerate(BLOOMINGTON[2:])]
+    final = place_stream([first[0], later[0], first[1], later[1]], build_placement())
+    assert final["old0"] == final["old1"]
+    assert final["new0"] == final["new1"]
+    assert final["old0"] != final["new0"]
+
+
 def test_events_carry_ids_keeps_the_majority_id_and_names_new_groups() -> None:
     named, unnamed = carry_ids(
         ["a", "b", "c", "d", "e"], [0, 0, 1, 1, 1], {"a": "s1", "b": "s1", "c": "s1", "d": "s2", "e": "s2"}
