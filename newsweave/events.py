@@ -61,7 +61,7 @@ _NAME_STOP = frozenset(_NAME_STOP_WORDS.split())
 
 def theme_params() -> ClusterParams:
     """The theme level's settings: a low bar and generous merging, so that events stay whole."""
-    return ClusterParams(threshold=0.12, merge_threshold=0.3, fragment_size=2)
+    return ClusterParams(threshold=0.12, merge_threshold=0.28, fragment_size=2)
 
 
 @dataclass(frozen=True)

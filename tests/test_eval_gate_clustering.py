@@ -19,9 +19,9 @@ FINGERPRINTS = {
     "train.jsonl": "ccdcf24068fe63d408ffc50c0554c74a31b6fec3e2f0dd42c00e94d69799a14c",
     "dev.jsonl": "c0f0e7f6f4fc649d0c2f4d188733e786309abb9477d402625830b8f293a6cd1d",
 }
-#: Measured when pinned (two-level engine, 2026-12-01): train B-cubed F1 0.945, dev 0.954
+#: Measured when pinned (two-level engine, 2026-12-01): train B-cubed F1 0.945, dev 0.968
 #: (`newsweave eval clustering FILE`). Before it (one level): 0.892 and 0.894, floors 0.88.
-FLOORS = {"train.jsonl": 0.935, "dev.jsonl": 0.945}
+FLOORS = {"train.jsonl": 0.935, "dev.jsonl": 0.955}
 
 
 def _data(name: str) -> Path:
