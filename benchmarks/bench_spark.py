@@ -43,7 +43,13 @@ from newsweave.spark import BatchConfig, run_batch, spark_session
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The files the figures depend on: the commit line says when they differ from HEAD.
-OWN = ("newsweave/spark.py", "newsweave/cluster.py", "newsweave/features.py", "newsweave/dedupe.py")
+OWN = (
+    "newsweave/spark.py",
+    "newsweave/cluster.py",
+    "newsweave/events.py",
+    "newsweave/features.py",
+    "newsweave/dedupe.py",
+)
 
 
 def _rss_kib(pid: int) -> int:
