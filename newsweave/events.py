@@ -91,7 +91,7 @@ class EventParams:
     idf_power: float = 0.75
     year_factor: float = 0.6
     fragment_size: int = 2
-    min_theme: int = 3
+    min_theme: int = 5
     window: int = 120
     max_tokens: int = 256
 
