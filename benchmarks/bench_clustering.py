@@ -44,7 +44,7 @@ from newsweave.evaluate import bcubed, clustering_scores, load_labelled
 from newsweave.events import EventClusterer
 from newsweave.features import N_FEATURES, ArticleFeatures, featurize, project
 from newsweave.ingest import parse_record
-from newsweave.models import Article
+from newsweave.models import Article, follow_aliases
 from newsweave.registry import build_placement
 
 ECBPLUS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "ecbplus"
@@ -104,12 +104,8 @@ def throughput(n: int, seed: int) -> None:
                 flush=True,
             )
 
-    def final(s: str) -> str:
-        while s in alias:
-            s = alias[s]
-        return s
-
-    scores = bcubed({k: v for k, v in gold.items() if k in pred}, {k: final(v) for k, v in pred.items()})
+    final = {k: follow_aliases(alias, v) for k, v in pred.items()}
+    scores = bcubed({k: v for k, v in gold.items() if k in pred}, final)
     copies = sum(1 for _ in pipe.copies)
     print(
         f"\nB-cubed vs synthetic gold: P {scores['precision']:.3f} R {scores['recall']:.3f} F1 {scores['f1']:.3f}; "

@@ -43,7 +43,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .features import DENSE_DIM, ArticleFeatures, featurize, project, top_names
-from .models import Article, DuplicateInfo, StoryAssignment
+from .models import Article, DuplicateInfo, StoryAssignment, follow_aliases
 
 STATE_KIND = "stream-v1"
 #: Candidates whose projected cosine is this far under ``threshold`` are not scored exactly.
@@ -468,9 +468,7 @@ class StreamClusterer:
         return self._resolve(sid) if sid else None
 
     def _resolve(self, sid: str) -> str:
-        while sid in self._alias:
-            sid = self._alias[sid]
-        return sid
+        return follow_aliases(self._alias, sid)
 
     def add(self, article: Article, duplicate: DuplicateInfo | None = None) -> StoryAssignment:
         """Place one article: join a story, found one, or follow its original (copies)."""

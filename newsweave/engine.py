@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from .errors import ConfigError, InputError, NewsweaveError, StageError
 from .ingest import read_paths
-from .models import Article, ArticleAnalysis, Story, StoryAssignment
+from .models import Article, ArticleAnalysis, Story, StoryAssignment, follow_aliases
 from .pipeline import Pipeline
 from .registry import build_pipeline
 from .store import Store, story_from_row
@@ -100,10 +100,7 @@ def analyze_articles(
             progress(1)
     by_story: dict[str, list[Article]] = {}
     for article in placed_articles:
-        sid = story_of[article.id]
-        while sid in alias:
-            sid = alias[sid]
-        by_story.setdefault(sid, []).append(article)
+        by_story.setdefault(follow_aliases(alias, story_of[article.id]), []).append(article)
     stories = []
     for sid, arts in by_story.items():
         try:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .ingest import parse_record
-from .models import Article
+from .models import Article, follow_aliases
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .pipeline import Pipeline
@@ -114,13 +114,7 @@ def place_stream(
         story_of[article.id] = placed.story
         if step:
             step(1)
-
-    def final(sid: str) -> str:
-        while sid in alias:
-            sid = alias[sid]
-        return sid
-
-    return {aid: final(sid) for aid, sid in story_of.items()}
+    return {aid: follow_aliases(alias, sid) for aid, sid in story_of.items()}
 
 
 def evaluate_clustering(path: str | Path, pipeline: Pipeline | None = None) -> dict[str, Any]:

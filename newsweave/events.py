@@ -43,7 +43,7 @@ import numpy as np
 from .cluster import ClusterParams, StreamClusterer, story_id_for
 from .errors import ConfigError
 from .features import _stop_words
-from .models import Article, DuplicateInfo, StoryAssignment
+from .models import Article, DuplicateInfo, StoryAssignment, follow_aliases
 
 STATE_KIND = "events-v1"
 #: Characters of title + text that the event views read.
@@ -369,9 +369,7 @@ class EventClusterer:
         return self._resolve(sid) if sid else None
 
     def _resolve(self, sid: str) -> str:
-        while sid in self._alias:
-            sid = self._alias[sid]
-        return sid
+        return follow_aliases(self._alias, sid)
 
     def add(self, article: Article, duplicate: DuplicateInfo | None = None) -> StoryAssignment:
         """Place one article in its theme and re-partition the theme's latest members into stories."""

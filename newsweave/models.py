@@ -8,6 +8,7 @@ Character offsets (``start``/``end``) always index ``Article.text``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -146,6 +147,13 @@ class DuplicateInfo:
     article: str
     copy_of: str | None = None
     similarity: float = 0.0
+
+
+def follow_aliases(alias: Mapping[str, str], story: str) -> str:
+    """The live story a story id stands for, following merges (``alias``: merged id -> the story it joined)."""
+    while story in alias:
+        story = alias[story]
+    return story
 
 
 @dataclass

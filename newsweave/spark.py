@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InputError, NewsweaveError, NotInstalled, StageError
-from .models import Article, Story
+from .models import Article, Story, follow_aliases
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark import RDD
@@ -433,14 +433,9 @@ def place_window_stream(
     seq_of: dict[str, int] = {}
     alias: dict[str, str] = {}
 
-    def final(sid: str) -> str:
-        while sid in alias:
-            sid = alias[sid]
-        return sid
-
     def flush() -> Iterator[tuple[Any, ...]]:
         for seq, aid, core, copy_of in placed:
-            yield ("P", current, seq, aid, final(story_of[seq]), core, copy_of)
+            yield ("P", current, seq, aid, follow_aliases(alias, story_of[seq]), core, copy_of)
 
     for (window, seq), (article, core) in rows:
         if window != current:
