@@ -389,16 +389,11 @@ class EventClusterer:
                 self._copies.setdefault(copy_of, []).append(article.id)
             return StoryAssignment(article.id, sid, copy_of=copy_of)
         self._tokens[article.id] = event_tokens(article, self.params.max_tokens)
-        members = self._members.setdefault(theme, [])
-        members.append((self._seen, article.id))
-        if len(members) > self.params.window:
-            for _, old in members[: -self.params.window]:
-                self._tokens.pop(old, None)
-                self._copies.pop(old, None)
-            del members[: -self.params.window]
-        return self._repartition(article.id, [aid for _, aid in members], copy_of)
+        self._keep_window(theme, [*self._members.get(theme, []), (self._seen, article.id)])
+        return self._repartition([aid for _, aid in self._members[theme]], copy_of)
 
-    def _repartition(self, new_id: str, ids: list[str], copy_of: str | None) -> StoryAssignment:
+    def _repartition(self, ids: list[str], copy_of: str | None) -> StoryAssignment:
+        """Partition a theme's members (the article just placed is the last) and report what changed."""
         labels = partition([self._tokens[a] for a in ids], self.params)
         previous = {a: self._resolve(self._story[a]) for a in ids if a in self._story}
         named, unnamed = carry_ids(ids, labels, previous)
@@ -435,9 +430,9 @@ class EventClusterer:
                 del self._size[old]
                 self._alias[old] = target
                 retired[old] = target
-        story = named[labels[ids.index(new_id)]]
+        story = named[labels[-1]]
         return StoryAssignment(
-            new_id,
+            ids[-1],
             story,
             copy_of=copy_of,
             merged=[old for old, target in retired.items() if target == story],
@@ -448,16 +443,20 @@ class EventClusterer:
     def _join_members(self, theme: str, merged: str) -> None:
         """Two themes became one: their member lists are merged by arrival, then trimmed to the window."""
         extra = self._members.pop(merged, [])
-        if not extra:
-            return
-        joined = list(heapq.merge(self._members.get(theme, []), extra))
-        for _, old in joined[: -self.params.window]:
-            self._tokens.pop(old, None)
-            self._copies.pop(old, None)
-        self._members[theme] = joined[-self.params.window :]
+        if extra:
+            self._keep_window(theme, list(heapq.merge(self._members.get(theme, []), extra)))
+
+    def _keep_window(self, theme: str, members: list[tuple[int, str]]) -> None:
+        """Keep a theme's latest ``window`` members (by arrival); forget what was kept for older ones."""
+        self._forget(members[: -self.params.window])
+        self._members[theme] = members[-self.params.window :]
 
     def _theme_closed(self, theme: str) -> None:
-        for _, aid in self._members.pop(theme, []):
+        self._forget(self._members.pop(theme, []))
+
+    def _forget(self, members: Iterable[tuple[int, str]]) -> None:
+        """Drop the tokens and copy lists of members that will not be partitioned again."""
+        for _, aid in members:
             self._tokens.pop(aid, None)
             self._copies.pop(aid, None)
 
