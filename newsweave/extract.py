@@ -23,11 +23,17 @@ from .nlp import parse_many
 from .quotes import find_quotes
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span
 
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT"}
-#: "COLUMBUS (WCMH) — ", "LARKMOOR (KXNW) - ", "WASHINGTON (AP) -- ": a place and an outlet before a dash.
-DATELINE = re.compile(r"[A-Z][A-Z .,'-]{1,40}(?:\([^)]{1,30}\))?\s*[—–-]{1,2}\s+")
+#: A dateline: a place in capitals (with its region: "BEIRUT, Lebanon"), an outlet in brackets,
+#: or both, then a dash ("COLUMBUS (WCMH) — ", "WASHINGTON—", "(Reuters) - ", "NEW YORK -- ")
+#: before a capitalised sentence start; or an outlet run into the sentence ("(CNN)Officials").
+DATELINE = re.compile(
+    r"(?=[A-Z(])(?:[A-Z][A-Z .'’-]{1,40}(?:,\s*[A-Z][A-Za-z .]{1,30}?)?)?\s*(?:\([^)]{1,30}\))?\s*"
+    r"(?:[—–]{1,2}\s*|-{1,2}\s+)(?=[A-Z0-9\"“‘'])"
+    r"|\([A-Z][A-Za-z]{1,15}\)(?=[A-Z])"
+)
 
 
 #: Articles in one call from which spaCy may parse in several processes (starting them costs ~0.5 s).
@@ -110,7 +116,10 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
     entities = [
         EntityMention(article.id, e.text, e.label_, e.start_char, e.end_char, sent_of(e.start_char))
         for e in doc.ents
-        if e.label_ in ENTITY_LABELS and e.text.strip() and not _part_of_word(article.text, e.start_char, e.end_char)
+        if e.label_ in ENTITY_LABELS
+        and e.text.strip()
+        and not _part_of_word(article.text, e.start_char, e.end_char)
+        and not _common_nouns(e)
     ]
     return ArticleAnalysis(
         article=article.id,
@@ -120,6 +129,13 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         figures=find_figures(article.text, article.id, doc, sent_of),
         dates=find_dates(article.text, article.id, article.published, doc, sent_of),
     )
+
+
+def _common_nouns(span: Span) -> bool:
+    """Whether the tagger reads every word of a named span as a common noun: a sentence-initial
+    "Schools" that the recogniser took for a person (the tagger, which sees the word's form and
+    context, says NNS; a name is NNP)."""
+    return all(t.tag_ in ("NN", "NNS") for t in span)
 
 
 def _part_of_word(text: str, start: int, end: int) -> bool:
