@@ -58,7 +58,7 @@ class SimilarityAligner:
             # Embedding the sentences is most of align's cost and runs outside Python's lock
             # (onnxruntime), so the steps that need no vectors run meanwhile on this thread.
             pending = pool.submit(embed_sentences, self.embedder, sents)
-            index = EntityIndex([e for an in analyses for e in an.entities])
+            index = EntityIndex([e for an in analyses for e in an.entities], texts={a.id: a.text for a in articles})
             speaker_of = {
                 (q.article, q.speaker): name
                 for an in analyses

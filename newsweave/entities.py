@@ -9,7 +9,11 @@ spaCy's per-article mentions are resolved across the story:
       one full name in the story ends with it, so two people sharing a
       surname, a first name or a title are never merged;
     * the type is the majority label of the mentions, so one mis-tagged
-      mention does not split an entity.
+      mention does not split an entity;
+    * a speaker named only by role ("Iran's supreme leader") is the one
+      person the story's articles give that role, in title case just before
+      the name ("Iran's Supreme Leader Ayatollah Ali Khamenei"); if two people
+      hold it ("the president"), it is nobody.
 """
 
 from __future__ import annotations
@@ -107,6 +111,39 @@ def display_name(text: str) -> str:
     return re.sub(r"\s*['’]s?$", "", text.strip())
 
 
+#: Characters before a name read for its role ("Iran's Supreme Leader Ayatollah ").
+ROLE_CONTEXT = 60
+_POSSESSIVE = re.compile(r"^(.+?)['’]s?$")
+
+
+def role_of(phrase: str) -> tuple[str | None, frozenset[str]]:
+    """A role phrase's owner and words: "Iran's supreme leader" -> ("iran", {supreme, leader})."""
+    owner: str | None = None
+    role: set[str] = set()
+    for w in phrase.lower().split():
+        w = w.strip(".,")
+        m = _POSSESSIVE.match(w)
+        if m:
+            owner, role = m.group(1), set()  # the role is what follows its owner
+        elif w and w not in ("the", "a", "an"):
+            role.add(w)
+    return owner, frozenset(role)
+
+
+def role_before(text: str) -> tuple[str | None, frozenset[str]]:
+    """Owner and title words written in capitals right before a name, and the name's own titles:
+    "Already, Iran's Supreme Leader Ayatollah Ali Khamenei" -> ("iran", {supreme, leader, ayatollah}).
+    Only capitalised words count, so "the direction of President X" gives {president}."""
+    tail = re.split(r"[.!?;:,\"“”()\n]", text)[-1].split()
+    kept: list[str] = []
+    for w in reversed(tail):
+        if not w[:1].isupper():
+            break
+        kept.append(w)
+    owner, role = role_of(" ".join(reversed(kept)))
+    return owner, frozenset(w for w in role if w in TITLES)
+
+
 def _similar(a: str, b: str) -> bool:
     from rapidfuzz.fuzz import ratio
 
@@ -124,7 +161,9 @@ def _compatible_types(a: str, b: str) -> bool:
 class EntityIndex:
     """Resolved entities of one story, and a lookup from (article, surface form) to the entity name."""
 
-    def __init__(self, mentions: Sequence[EntityMention]) -> None:
+    def __init__(self, mentions: Sequence[EntityMention], texts: dict[str, str] | None = None) -> None:
+        """Resolve ``mentions``; with ``texts`` (article id -> the text the offsets point into),
+        also learn the roles written before each person's name, for :meth:`lookup`."""
         self.groups: list[dict[str, Any]] = []
         # Buckets, so each mention is compared with a few candidates, not every group:
         # similar names share first letters (``_similar`` demands it).
@@ -133,6 +172,8 @@ class EntityIndex:
         self._by_short: dict[str, dict[str, Any]] = {}
         self._memo: dict[tuple[tuple[str, ...], str, str | None], dict[str, Any]] = {}
         self._build([m for m in mentions if _plausible(m.text)])
+        if texts:
+            self._learn_roles(texts)
 
     def _index(self, g: dict[str, Any]) -> None:
         toks = g["tokens"]
@@ -212,7 +253,34 @@ class EntityIndex:
         inside = [g for g in self.groups if len(g["tokens"]) > 1 and " ".join(g["tokens"]) in " ".join(toks)]
         if len(inside) == 1:
             return self._name(inside[0])
-        return None
+        return self._by_role(surface)
+
+    def _learn_roles(self, texts: dict[str, str]) -> None:
+        for g in self.groups:
+            if group_type(g) != "PERSON":
+                continue
+            for m in g["mentions"]:
+                text = texts.get(m.article)
+                if text is None or text[m.start : m.end] != m.text:
+                    continue  # offsets into another text: nothing to read
+                owner, role = role_before(text[max(0, m.start - ROLE_CONTEXT) : m.start] + " " + m.text)
+                g.setdefault("roles", set()).update(role)
+                if owner:
+                    g.setdefault("owners", set()).add(owner)
+
+    def _by_role(self, surface: str) -> str | None:
+        """The one person given this role ("Iran's supreme leader") in the story, or None."""
+        owner, role = role_of(surface)
+        if not role or not role <= TITLES:
+            return None
+        found = [
+            g
+            for g in self.groups
+            if group_type(g) == "PERSON"
+            and role <= g.get("roles", set())
+            and (owner is None or owner in g.get("owners", set()))
+        ]
+        return self._name(found[0]) if len(found) == 1 else None
 
     @staticmethod
     def _name(g: dict[str, Any]) -> str:

@@ -43,6 +43,30 @@ def test_align_entities_never_merge_two_people_sharing_a_word() -> None:
     assert index.lookup("Mr Biden") == "Biden"
 
 
+def _at(article: str, text: str, name: str) -> EntityMention:
+    start = text.index(name)
+    return EntityMention(article, name, "PERSON", start, start + len(name), 0)
+
+
+def test_align_entities_speaker_named_by_role_is_the_one_person_with_that_role() -> None:
+    texts = {
+        "a": "Later, Freedonia's Supreme Leader General Ana Oduya vowed revenge. President Tom Reyes spoke.",
+        "b": "In Sylvania, President Lia Moro met aides at the direction of Tom Reyes.",
+    }
+    mentions = [
+        _at("a", texts["a"], "Ana Oduya"),
+        _at("a", texts["a"], "Tom Reyes"),
+        _at("b", texts["b"], "Lia Moro"),
+    ]
+    index = EntityIndex(mentions, texts=texts)
+    assert index.lookup("Freedonia’s supreme leader") == "Ana Oduya"
+    assert index.lookup("the general") == "Ana Oduya"
+    assert index.lookup("Sylvania's supreme leader") is None  # the role's owner must match
+    assert index.lookup("the president") is None  # two people hold it: nobody
+    assert index.lookup("the spokesman") is None  # a role nobody was given
+    assert EntityIndex(mentions).lookup("Freedonia's supreme leader") is None  # without the texts, no roles
+
+
 def _fig(article: str, value: float, hedge: str | None, counted: str, text: str, approximate: bool = False) -> Figure:
     return Figure(article, value, None, hedge, counted, text, 0, len(text), 0, approximate)
 
