@@ -23,7 +23,7 @@ import numpy as np
 from .models import Figure, Sentence
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
     from .embed import Embedder
 
@@ -57,7 +57,27 @@ HEDGES = sorted(
     key=len,
     reverse=True,
 )
-_HEDGE_RE = re.compile(r"\b(" + "|".join(re.escape(h) for h in HEDGES) + r")\s+(?:the\s+)?$", re.I)
+# The hedge must touch the number: "more than the 870,000 economists expected" compares, it does not hedge.
+_HEDGE_RE = re.compile(r"\b(" + "|".join(re.escape(h) for h in HEDGES) + r")\s+$", re.I)
+#: Hedges strong enough to make a number with no counted noun a figure ("more than 175 million have
+#: been vaccinated", "killing at least 12"); "over"/"under"/"some" stay out ("people over 65").
+_STRONG_HEDGES = {
+    "more than",
+    "less than",
+    "fewer than",
+    "at least",
+    "up to",
+    "as many as",
+    "nearly",
+    "almost",
+    "roughly",
+    "about",
+    "around",
+    "approximately",
+    "an estimated",
+    "close to",
+    "upwards of",
+}
 
 _UNITS = {
     "zero": 0,
@@ -126,6 +146,35 @@ _FIGURE_RE = re.compile(
     re.I,
 )
 _ORDINAL_TAIL = re.compile(r"(?:st|nd|rd|th)\b", re.I)
+#: Units of measure glued to the number ("48km", "80m", "193km/h"): the counted noun, spelled out as
+#: "48 kilometres" would give it, so both wordings align. ("$5m" is money: only without a currency.)
+_MEASURES = {
+    "km/h": "km/h",
+    "km / h": "km/h",
+    "kph": "km/h",
+    "mph": "mph",
+    "km": "kilometre",
+    "kg": "kilogram",
+    "cm": "centimetre",
+    "mm": "millimetre",
+    "m": "metre",
+    "ft": "feet",
+    "lb": "pound",
+    "lbs": "pound",
+}
+_MEASURE_RE = re.compile(r"(" + "|".join(sorted(map(re.escape, _MEASURES), key=len, reverse=True)) + r")\b", re.I)
+#: "about two-thirds" is a fraction, not two of anything.
+_FRACTION_RE = re.compile(r"-(?:half|halves|thirds?|quarters?|fifths?|sixths?|eighths?|tenths?)\b", re.I)
+#: Currency spelled out after the number ("two million dollars"), as a sign would be before it.
+_CURRENCY_WORD_RE = re.compile(r"\s+(?:US\s+)?(dollars|euros)\b", re.I)
+_CURRENCY_WORDS = {"dollars": "USD", "euros": "EUR"}
+#: A rate between a number and its noun ("$300 a week supplement"): skipped, it is not what is counted.
+_RATE_WORDS = {"hour", "day", "week", "month", "year"}
+_CLOCK_RE = re.compile(r"\s?[ap]\.?\s?m\b\.?", re.I)
+#: "Ninety to 95 percent": the first number of a percent range is a percent too.
+_PCT_RANGE_RE = re.compile(r"\s*(?:to|-|–|and)\s*\d[\d.,]*(?:\s?%|\s+per ?cent\b|\s+percent\b)", re.I)
+#: Scale words that make a number a figure even when nothing counted follows ("claims rose to 6.8 million").
+_SCALED_RE = re.compile(r"\b(?:thousand|million|billion|trillion|bn|mn|tn)\b|\d,\d{3}", re.I)
 #: Words between a number and its noun that qualify rather than name what is counted.
 _SKIP_WORDS = {"additional", "more", "extra", "other", "new", "further", "u.s.", "us", "american", "of"}
 
@@ -161,6 +210,7 @@ def find_figures(text: str, article_id: str, doc: Doc, sent_of: Callable[[int], 
     out: list[Figure] = []
     for m in _FIGURE_RE.finditer(text):
         s, e = m.start(), m.end()
+        meas: re.Match[str] | None = None
         if m.group("vague"):
             value, unit, approx = float(_VAGUE[m.group("vague").lower()]), None, True
             e = m.start() + len(m.group("vague"))
@@ -171,14 +221,29 @@ def find_figures(text: str, article_id: str, doc: Doc, sent_of: Callable[[int], 
                 continue
             value, unit, e = parsed
             approx = False
-            if _not_a_figure(text, m, s, e, skip):
+            meas = None if unit or m.group("cur") else _MEASURE_RE.match(text, e)
+            if meas:
+                e = meas.end()
+            if _not_a_figure(text, m, s, e, skip) or _in_name(doc, m.start("num"), unit):
                 continue
+            if unit is None and not meas and _PCT_RANGE_RE.match(text, e):
+                unit = "percent"
+            cw = None if unit or meas else _CURRENCY_WORD_RE.match(text, e)
+            if cw:
+                unit, e = _CURRENCY_WORDS[cw.group(1).lower()], cw.end()
         hm = _HEDGE_RE.search(text[max(0, s - 24) : s])
         hedge = hm.group(1).lower() if hm else None
         span_start = s - len(hm.group(0)) if hm else s
-        counted, end = counted_noun(doc, e)
-        if counted is None and unit is None and not approx:
-            continue  # a bare number ("the 1979 revolution" missed by NER, a score) says too little
+        counted: str | None
+        if meas:
+            counted, end = _MEASURES[meas.group(1).lower()], e
+        else:
+            counted, end = counted_noun(doc, e)
+        # A bare number ("the 1979 revolution" missed by NER, a score) says too little, unless it is
+        # scaled or grouped ("a revised 6.9 million", "938,000") or firmly hedged ("at least 12").
+        bare = counted is None and unit is None and not approx
+        if bare and not (_SCALED_RE.search(text[s:e]) or hedge in _STRONG_HEDGES):
+            continue
         out.append(
             Figure(article_id, value, unit, hedge, counted, text[span_start:end], span_start, end, sent_of(s), approx)
         )
@@ -219,11 +284,43 @@ def _not_a_figure(text: str, m: re.Match[str], s: int, e: int, skip: list[tuple[
         return True  # "82nd Airborne"
     if e < len(text) and text[e : e + 1].isalnum() and not m.group("pct"):
         return True
+    if text[e : e + 1] == "/" and text[e + 1 : e + 2].isdigit():
+        return True  # a date, fraction or score ("9/11", "19.2/40")
+    if _FRACTION_RE.match(text, e):
+        return True  # "about two-thirds of the ground"
+    if _CLOCK_RE.match(text, e):
+        return True  # a clock time NER missed ("approximately 7 p. m.")
     if raw.lower() == "one" and text[e : e + 4] == " of ":
         return True  # "one of the top officials"
     if raw.isdigit() and len(raw) == 4 and 1800 <= int(raw) <= 2100 and not m.group("cur"):
         return True  # a year
     return any(a <= ns < b for a, b in skip)
+
+
+def _in_name(doc: Doc, num_start: int, unit: str | None) -> bool:
+    """Whether the number is part of a name ("Interstate 75 highway", "Boeing 737 jets"), not a count."""
+    if unit is not None:
+        return False
+    span = doc.char_span(num_start, num_start + 1, alignment_mode="expand")
+    if span is None or span.start == 0:
+        return False
+    tok, prev = span[0], doc[span.start - 1]
+    # A capitalised proper noun right before the number, both modifying the same head (or it the name).
+    return (
+        prev.pos_ == "PROPN"
+        and prev.text[:1].isupper()
+        and prev.text not in {"U.S.", "US", "UK"}
+        and prev.dep_ in {"compound", "nmod"}
+        and (prev.head == tok.head != tok or tok.head == prev)
+    )
+
+
+def _joins_names(doc: Doc, hyphen: Token) -> bool:
+    """Whether a hyphen glues two proper nouns ("Miami-Dade"), not a number to a word ("four-time")."""
+    i = hyphen.i
+    if i == 0 or i + 1 >= len(doc) or hyphen.whitespace_ or doc[i - 1].whitespace_:
+        return False
+    return bool(doc[i - 1].pos_ == "PROPN" and doc[i + 1].pos_ == "PROPN")
 
 
 def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
@@ -232,9 +329,27 @@ def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
     if span is None:
         return None, end_char
     best: tuple[str, int] | None = None
+    after_of = False
     for tok in span[:6]:
         low = tok.text.lower()
+        if low == "-" and _joins_names(doc, tok):
+            continue  # inside a hyphenated name ("500 likely Miami-Dade voters")
         if tok.is_punct and low not in {"-"}:
+            break
+        if low == "worth" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "of":
+            continue  # "$100 million worth of crude oil" counts the oil
+        if tok.pos_ in {"NOUN", "PROPN"} and not tok.is_alpha and any(c.isalpha() for c in low) and "-" in low:
+            continue  # a coded modifier ("$1.9 trillion COVID-19 relief bill")
+        nxt_low = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
+        if low in {"a", "an", "per"} and nxt_low in _RATE_WORDS:
+            continue  # "$300 a week supplement": the rate is skipped (its noun below too)
+        if low in _RATE_WORDS and tok.i > 0 and doc[tok.i - 1].lower_ in {"a", "an", "per"}:
+            continue
+        if tok.pos_ == "DET" or tok.tag_ == "PRP$":
+            # A determiner starts a new phrase ("3.3 million the week before") unless after "of"
+            # ("10 of the 12 terrorists", "two of her mentors").
+            if after_of and best is None:
+                continue
             break
         if tok.pos_ == "NOUN" and tok.is_alpha:
             best = (normalise_noun(tok.text), tok.idx + len(tok.text))
@@ -249,7 +364,8 @@ def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
             continue
         if best is not None:
             return best
-        if tok.pos_ in {"ADJ", "NUM", "ADV", "PROPN", "DET"} or low in _SKIP_WORDS or tok.text in {"U.S.", "US"}:
+        after_of = after_of or low == "of"
+        if tok.pos_ in {"ADJ", "NUM", "ADV", "PROPN"} or low in _SKIP_WORDS or tok.text in {"U.S.", "US"}:
             continue
         break
     return best if best else (None, end_char)
