@@ -3,20 +3,27 @@
 Quote marks are paired per paragraph: curly marks by direction, straight
 marks in turn. A paragraph whose quote is still open at its end continues in
 the next paragraph that opens with a quote mark (the newspaper convention for
-multi-paragraph quotes), and the continuation keeps the speaker.
+multi-paragraph quotes), and the continuation keeps the speaker. In text with
+one sentence a line, a quote open at a line's end runs on (up to two lines
+without marks) to a line whose first mark closes it. A quote that opens a
+sentence in the last paragraph and never closes (a cut-off article) is kept.
+Titles of works and honours in title case ("The Boy from Oz") are not quotes.
 
-A speaker is found, in order, from: "…," said X / "…," X said (after the
-quote); the subject of a reporting verb before the quote in the same sentence
-(spaCy's dependency parse: "Trump said, …", "an adviser stating: …",
-"according to X"); the quote it continues or the previous quote of the
-paragraph; a reporting verb in the previous sentence. Pronouns ("he said")
-and role nouns ("the president said") are resolved to the person last named.
+A speaker is found, in order, from: the reporting verb just after the quote
+("…," said X / "…," X said, read from the parse, so "Sen. X, D-Ore., said",
+"said agency spokeswoman X" and "the State Department said" work; a regex is
+the fallback); the subject of a reporting verb before the quote in the same
+sentence ("Trump said, …", "an adviser stating: …", "according to X"); the
+quote it continues or the previous quote of the paragraph; a reporting verb in
+the previous sentence. "he said" takes the last person named as a subject
+since the previous quote, else that quote's speaker, else the person last
+named; role nouns ("the president said") take the last person with that title.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +70,12 @@ SAY_VERBS = {
     "threatened",
 }
 _SAY = r"(?:" + "|".join(sorted(SAY_VERBS, key=len, reverse=True)) + r")"
-_NAME = r"([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w'’-]+|al-\w+|bin|de|van|von))*)"
+# A name's word: a title abbreviation or initial may end in a period ("Rear Adm. Hossein
+# Khanzadi said"), any other word may not, so a name never runs on into the next sentence
+# ("said one centrist Democrat. Moderate Democrats watched" is not a name).
+_ABBREV = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Adm|Capt|Sgt|Maj|Prof|Rev|Jr|Sr|St|[A-Z])\."
+_NAME_WORD = r"(?:" + _ABBREV + r"|[A-Z][\w'’-]+)"
+_NAME = r"(" + _NAME_WORD + r"(?:\s+(?:" + _NAME_WORD + r"|al-\w+|bin|de|van|von))*)"
 _AFTER_SAID_X = re.compile(r"\s*[,.!?]?\s*" + _SAY + r"\s+(?:(?:[a-z]+\s+){0,3})" + _NAME)
 _AFTER_X_SAID = re.compile(r"\s*[,.!?]?\s*" + _NAME + r"\s+(?:also\s+)?" + _SAY + r"\b")
 _AFTER_PRONOUN = re.compile(r"\s*[,.!?]?\s*(he|she|they)\s+(?:also\s+)?" + _SAY + r"\b")
@@ -103,22 +115,73 @@ def quote_spans(text: str) -> list[_Span]:
     spans: list[_Span] = []
     pos = 0
     paras = text.split("\n")
+    # An opening mark left open at the end of a line whose next line does not open a new
+    # quote: (mark, its paragraph, the open-ended span to fall back on).
+    pending: tuple[int, int, _Span | None] | None = None
     for p, para in enumerate(paras):
         base = pos
         pos += len(para) + 1
+        marks = [base + m.start() for m in re.finditer(r"[“”\"]", para)]
+        if pending is not None:
+            # Text with one sentence a line (ECB+) breaks a quote over lines: it runs on
+            # through lines without marks until a line whose first mark closes it.
+            if marks and _closes_carried(para):
+                spans.append(_make(text, pending[0], marks[0], marks[0] + 1, False, pending[1]))
+                marks, pending = marks[1:], None
+            elif not marks and p - pending[1] < 3:
+                continue
+            else:
+                if pending[2] is not None:
+                    spans.append(pending[2])
+                pending = None
         opened: int | None = None
-        for m in re.finditer(r"[“”\"]", para):
-            ch, at = m.group(), base + m.start()
+        for at in marks:
+            ch = text[at]
             if ch == "“" or (ch == '"' and opened is None):
                 opened = at
             elif opened is not None:
                 spans.append(_make(text, opened, at, at + 1, False, p))
                 opened = None
+        if opened is None:
+            continue
         continued = p + 1 < len(paras) and paras[p + 1].lstrip()[:1] in {'"', "“"}
-        if opened is not None and (continued or not para[: opened - base].strip()):
-            end = base + len(para.rstrip())
-            spans.append(_make(text, opened, end, end, True, p))
-    return [s for s in spans if len(text[s.start : s.end].split()) >= 2]
+        before = para[: opened - base].rstrip()
+        # A quote opening a sentence in the article's last paragraph and never closed is kept:
+        # scraped articles are often cut off in the middle of a closing quote.
+        cut_off = p == len(paras) - 1 and (not before or before[-1] in ".!?:")
+        end = base + len(para.rstrip())
+        fallback = _make(text, opened, end, end, True, p) if continued or not before or cut_off else None
+        if continued or p + 1 == len(paras):
+            if fallback is not None:
+                spans.append(fallback)
+        else:
+            pending = (opened, p, fallback)
+    if pending is not None and pending[2] is not None:
+        spans.append(pending[2])
+    return [s for s in spans if len(text[s.start : s.end].split()) >= 2 and not _is_title(text[s.start : s.end])]
+
+
+def _closes_carried(line: str) -> bool:
+    """Whether the first quote mark of ``line`` closes a quote opened on an earlier line."""
+    first = re.search(r"[“”\"]", line)
+    if first is None or first.group() == "“":
+        return False
+    return first.group() == "”" or line.count('"') % 2 == 1
+
+
+_SMALL_WORDS = {"a", "an", "the", "and", "or", "nor", "but", "of", "in", "on", "for", "from", "to", "at", "with", "by"}
+
+
+def _is_title(quoted: str) -> bool:
+    """A title of a work, show or honour ("Fox News Sunday", "The Boy from Oz"), not speech.
+
+    Every word is capitalised except short function words; all-capitals text ("NO
+    COLLUSION") is shouting in a post, so it stays a quote.
+    """
+    words = re.findall(r"[^\W\d_][\w'’-]*", quoted)
+    if not words or not words[0][0].isupper() or quoted.upper() == quoted:
+        return False
+    return all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words)
 
 
 def _make(text: str, opened: int, close_mark: int, close: int, open_ended: bool, para: int) -> _Span:
@@ -134,16 +197,22 @@ def find_quotes(
     text: str, article_id: str, doc: Doc, sentences: Sequence[Sentence], entities: Sequence[EntityMention]
 ) -> list[Quote]:
     """Every direct quote of one article with its speaker's surface form (or None)."""
+    spans = quote_spans(text)
     persons = [e for e in entities if e.label == "PERSON"]
     out: list[Quote] = []
     prev: _Span | None = None
     prev_speaker: str | None = None
-    for sp in quote_spans(text):
+    for sp in spans:
         sent = _sentence_index(sentences, sp.start)
         recent = prev_speaker if prev is not None and sp.open - prev.close < 600 else None
-        speaker = _after(text, sp, persons, recent)
+        since = prev.close if prev is not None else 0
+
+        def pronoun(at: int, since: int = since, recent: str | None = recent) -> str | None:
+            return _antecedent(doc, persons, since, at, recent)
+
+        speaker = _after(text, doc, sp, persons, pronoun)
         if speaker is None:
-            speaker = _before_in_sentence(doc, sp.open, persons, text)
+            speaker = _before_in_sentence(doc, sp.open, persons, text, pronoun)
         if speaker is None and prev is not None and prev_speaker:
             continues = prev.open_ended and sp.paragraph == prev.paragraph + 1
             if continues or sp.paragraph == prev.paragraph:
@@ -152,7 +221,7 @@ def find_quotes(
             if speaker is None and sent - back >= 0 and sp.open - sp.start <= 1:
                 ps = sentences[sent - back]
                 if ps.end <= sp.open:
-                    speaker = _before_in_sentence(doc, ps.end, persons, text, within=(ps.start, ps.end))
+                    speaker = _before_in_sentence(doc, ps.end, persons, text, pronoun, within=(ps.start, ps.end))
         evidence_end = sp.close
         out.append(
             Quote(article_id, text[sp.start : sp.end], sp.start, sp.end, speaker, sent, text[sp.open : evidence_end])
@@ -168,11 +237,22 @@ def _sentence_index(sentences: Sequence[Sentence], offset: int) -> int:
     return sentences[-1].index if sentences else 0
 
 
-def _after(text: str, sp: _Span, persons: Sequence[EntityMention], recent: str | None) -> str | None:
+def _after(
+    text: str, doc: Doc, sp: _Span, persons: Sequence[EntityMention], pronoun: Callable[[int], str | None]
+) -> str | None:
+    """The speaker named by a reporting verb just after the quote ("…," said X / "…," X said)."""
     line_end = text.find("\n", sp.close)
-    after = text[sp.close : line_end if line_end >= 0 else len(text)][:120]
-    if not after.strip() or after.lstrip()[:1] in '“"':
+    stop = min(line_end if line_end >= 0 else len(text), sp.close + 150)
+    next_mark = re.compile(r"[“”\"]").search(text, sp.close, stop)
+    stop = next_mark.start() if next_mark else stop  # never read into the next quote
+    after = text[sp.close : stop]
+    if not after.strip():
         return None
+    ended = text[sp.start : sp.end].endswith(".")
+    # "he" after the quote is looked up from where the quote opens: not a name inside it.
+    verb, speaker = _after_parse(doc, sp.close, stop, persons, text, lambda _: pronoun(sp.open), ended)
+    if verb:  # the parse found the reporting verb: its verdict stands
+        return speaker
     m = _AFTER_SAID_X.match(after)
     if m and m.group(1).split()[0] not in _NOT_NAMES:
         return m.group(1).rstrip(".,")
@@ -180,13 +260,69 @@ def _after(text: str, sp: _Span, persons: Sequence[EntityMention], recent: str |
     if m and m.group(1).split()[0] not in _NOT_NAMES:
         return m.group(1).rstrip(".,")
     if _AFTER_PRONOUN.match(after):
-        # "…," he said: the person quoted just before, else the person last named.
-        return recent or last_person(persons, sp.open)
+        return pronoun(sp.open)
     return None
 
 
+def _after_parse(
+    doc: Doc,
+    lo: int,
+    hi: int,
+    persons: Sequence[EntityMention],
+    text: str,
+    pronoun: Callable[[int], str | None],
+    ended: bool,
+) -> tuple[bool, str | None]:
+    """The reporting verb after a quote (whether there is one) and who it names, from the parse.
+
+    The words between the quote and the verb ("…," Sen. Jo Reyes, D-Ore., said; "…," the
+    State Department said; "…," three agency lawyers wrote), or those after the verb up to
+    the first comma ("…," said agency spokeswoman Jo Reyes), hold the speaker: the person
+    named there, else the verb's subject (an organisation or a noun phrase).
+    ``ended``: the quote ends its sentence with a full stop.
+    """
+    toks = [t for t in doc if lo <= t.idx < hi]
+    verb = None
+    for i, t in enumerate(toks[:14]):
+        if t.text.lower() in SAY_VERBS:
+            verb = t
+            break
+        if i > 0 and t.text in {".", "!", "?", ";", ":"}:
+            return False, None  # a new sentence starts before any reporting verb
+    if verb is None:
+        return False, None
+    objects = {c.dep_ for c in verb.children} & {"dobj", "ccomp"}
+    if ended and objects:
+        return True, None  # "…." Jo Reyes is adding her name: a new sentence reports something else
+    pre = [t for t in toks if t.i < verb.i and not t.is_punct and t.dep_ != "advmod"]
+    if not pre and any(c.dep_ in {"nsubj", "nsubjpass"} and c.i < verb.i for c in verb.children):
+        return True, None  # a "self-described “moderate” announced his run": the subject came before
+    if pre:
+        start, end = pre[0].idx, verb.idx
+        if len(pre) == 1 and pre[0].lower_ in {"he", "she"}:
+            return True, pronoun(lo)
+    else:
+        start = end = verb.idx + len(verb.text)
+        for t in toks[toks.index(verb) + 1 :][:8]:
+            if t.text in {",", ".", ";", ":", "(", "—", "–", "-"}:
+                break
+            end = t.idx + len(t.text)
+    named = [p for p in persons if start <= p.start and p.end <= end]
+    if named:
+        return True, named[0].text
+    subject = _subject_of(verb, doc)
+    if subject is not None and start <= subject.start_char and subject.end_char <= end:
+        return True, _resolve_surface(subject, persons, text, pronoun)
+    return True, None
+
+
 def _before_in_sentence(
-    doc: Doc, offset: int, persons: Sequence[EntityMention], text: str, within: tuple[int, int] | None = None
+    doc: Doc,
+    offset: int,
+    persons: Sequence[EntityMention],
+    text: str,
+    pronoun: Callable[[int], str | None],
+    within: tuple[int, int] | None = None,
 ) -> str | None:
     """The subject of the last reporting verb before ``offset`` in its sentence."""
     if within is None:
@@ -205,7 +341,7 @@ def _before_in_sentence(
     for verb in reversed(verbs):
         speaker = _subject_of(verb, doc)
         if speaker is not None:
-            return _resolve_surface(speaker, persons, text)
+            return _resolve_surface(speaker, persons, text, pronoun)
     return None
 
 
@@ -273,11 +409,15 @@ def _phrase(tok: Token, doc: Doc) -> Span:
     return doc[left[0].i : tok.i + 1] if left else doc[tok.i : tok.i + 1]
 
 
-def _resolve_surface(span: Span, persons: Sequence[EntityMention], text: str) -> str | None:
+def _resolve_surface(
+    span: Span, persons: Sequence[EntityMention], text: str, pronoun: Callable[[int], str | None]
+) -> str | None:
     words = span.text.strip()
     low = words.lower()
     if low in _PRONOUNS:
-        return last_person(persons, span.start_char) if low in {"he", "she"} else None
+        return pronoun(span.start_char) if low in {"he", "she"} else None
+    if low in {"who", "which", "that"}:
+        return None  # "tenants who vowed to fight it": a relative pronoun names nobody
     role = low.split()[-1] if low.startswith(("the ", "a ", "an ")) else ""
     if role in _ROLE_WORDS and len(low.split()) <= 3:
         titled = [
@@ -286,6 +426,21 @@ def _resolve_surface(span: Span, persons: Sequence[EntityMention], text: str) ->
         if titled:
             return titled[-1].text
     return words or None
+
+
+def _antecedent(doc: Doc, persons: Sequence[EntityMention], since: int, at: int, recent: str | None) -> str | None:
+    """Who "he"/"she" at ``at`` is: the last person named as a subject since the previous quote.
+
+    A person brought in after the previous quote ("Actor Lee Park said strikes hurt. "It's
+    bad," he said.) takes over from that quote's speaker; a person named only as an object
+    ("… pancakes for his wife Ana Ruiz") does not. Else the previous quote's speaker, else
+    the person last named.
+    """
+    for p in reversed([p for p in persons if since <= p.start and p.end <= at]):
+        span = doc.char_span(p.start, p.end, alignment_mode="expand")
+        if span is not None and span.root.dep_ in {"nsubj", "nsubjpass"}:
+            return p.text
+    return recent or last_person(persons, at)
 
 
 def last_person(persons: Sequence[EntityMention], before: int) -> str | None:
