@@ -22,7 +22,7 @@ def _speakers(text: str) -> dict[str, str | None]:
     return {q.text: q.speaker for q in quotes}
 
 
-def test_titles_of_works_are_not_quotes_but_shouting_is() -> None:
+def test_quotes_titles_of_works_are_not_quotes_but_shouting_is() -> None:
     text = (
         'Mira Hollis starred in "The Lantern Keeper" and spoke on "Morning Report Weekly." '
         'Her rival posted "STOP THE STEAL NOW" and said the town "will not forget this."'
@@ -32,7 +32,7 @@ def test_titles_of_works_are_not_quotes_but_shouting_is() -> None:
     assert "STOP THE STEAL NOW" in found and "will not forget this." in found
 
 
-def test_quote_runs_over_lines_until_its_closing_mark() -> None:
+def test_quotes_quote_runs_over_lines_until_its_closing_mark() -> None:
     # One sentence a line (ECB+): the quote is one quote, and the attribution after it counts.
     text = (
         "The festival named its host on Friday.\n"
@@ -46,7 +46,7 @@ def test_quote_runs_over_lines_until_its_closing_mark() -> None:
     assert quotes[0].speaker == "Dara Quell"
 
 
-def test_quote_cut_off_at_the_end_of_the_article_is_kept() -> None:
+def test_quotes_quote_cut_off_at_the_end_of_the_article_is_kept() -> None:
     # Scraped articles are often cut off inside a closing quote.
     text = 'Governor Tomas Arveld said help was coming. "We will rebuild every barn that was lost'
     assert list(_speakers(text)) == ["We will rebuild every barn that was lost"]
@@ -54,7 +54,7 @@ def test_quote_cut_off_at_the_end_of_the_article_is_kept() -> None:
     assert _analyse('The word "bad for the town was used by many.\nThe vote is on Monday.').quotes == []
 
 
-def test_speaker_after_the_quote_behind_appositions_roles_and_articles() -> None:
+def test_quotes_speaker_after_the_quote_behind_appositions_roles_and_articles() -> None:
     text = (
         '"The levy is a disgrace," Sen. Ada Korhonen, D-Maine, said on Sunday. '
         '"We are reviewing every permit," said agency spokeswoman Lina Ostrova. '
@@ -68,14 +68,14 @@ def test_speaker_after_the_quote_behind_appositions_roles_and_articles() -> None
     assert found["Nobody here trusts the numbers"] == "one veteran farm lobbyist"
 
 
-def test_name_after_a_quote_keeps_title_abbreviations_and_stops_at_a_sentence_end() -> None:
+def test_quotes_name_after_a_quote_keeps_title_abbreviations_and_stops_at_a_sentence_end() -> None:
     m = _AFTER_X_SAID.match(", Rear Adm. Tomas Berg said on Monday")
     assert m is not None and m.group(1) == "Rear Adm. Tomas Berg"
     m = _AFTER_SAID_X.match(", said one centrist Democrat. Moderate voters left.")
     assert m is None or "Moderate" not in m.group(1)
 
 
-def test_he_said_takes_the_person_named_as_subject_since_the_last_quote() -> None:
+def test_quotes_he_said_takes_the_person_named_as_subject_since_the_last_quote() -> None:
     text = (
         '"The dam is safe," said engineer Pavel Odum.\n'
         "Farmer Rosa Linde, who lost a field to the flood, said the repairs came too late.\n"
@@ -89,7 +89,7 @@ def test_he_said_takes_the_person_named_as_subject_since_the_last_quote() -> Non
     assert "Linde" in (found["When Hanna Berglund fixed the pump, I learned a lot"] or "")
 
 
-def test_speaker_after_the_quote_is_read_from_the_parse_not_a_capitalised_run() -> None:
+def test_quotes_speaker_after_the_quote_is_read_from_the_parse_not_a_capitalised_run() -> None:
     text = (
         "The rule alarmed tenants who vowed to fight it. "
         '"The board has decided the rule stands," two city lawyers wrote to the court.'
@@ -97,17 +97,17 @@ def test_speaker_after_the_quote_is_read_from_the_parse_not_a_capitalised_run() 
     assert _speakers(text)["The board has decided the rule stands"] == "two city lawyers"
 
 
-def test_a_relative_pronoun_is_no_speaker() -> None:
+def test_quotes_a_relative_pronoun_is_no_speaker() -> None:
     text = 'The rule alarmed tenants who vowed to fight it. "The board has decided that the rule stands."'
     assert _speakers(text)["The board has decided that the rule stands."] != "who"
 
 
-def test_verb_after_a_partial_quote_whose_subject_came_before_names_no_speaker() -> None:
+def test_quotes_verb_after_a_partial_quote_whose_subject_came_before_names_no_speaker() -> None:
     text = 'The Democrat and self-described "extreme moderate" announced the news alongside Jon Harrow.'
     assert _speakers(text)["extreme moderate"] != "Jon Harrow"
 
 
-def test_reporting_verb_of_a_new_sentence_after_a_closed_quote_is_not_attribution() -> None:
+def test_quotes_reporting_verb_of_a_new_sentence_after_a_closed_quote_is_not_attribution() -> None:
     text = (
         'The Democrat, who served two terms, promised to "mend what was broken." '
         "Former mayor Ilan Drexler is adding his name to the race."
