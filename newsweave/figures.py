@@ -59,25 +59,10 @@ HEDGES = sorted(
 )
 # The hedge must touch the number: "more than the 870,000 economists expected" compares, it does not hedge.
 _HEDGE_RE = re.compile(r"\b(" + "|".join(re.escape(h) for h in HEDGES) + r")\s+$", re.I)
-#: Hedges strong enough to make a number with no counted noun a figure ("more than 175 million have
-#: been vaccinated", "killing at least 12"); "over"/"under"/"some" stay out ("people over 65").
-_STRONG_HEDGES = {
-    "more than",
-    "less than",
-    "fewer than",
-    "at least",
-    "up to",
-    "as many as",
-    "nearly",
-    "almost",
-    "roughly",
-    "about",
-    "around",
-    "approximately",
-    "an estimated",
-    "close to",
-    "upwards of",
-}
+#: Hedges too loose to make a number with no counted noun a figure ("people over 65", "some 40");
+#: the others are firm enough ("more than 175 million have been vaccinated", "killing at least 12").
+_LOOSE_HEDGES = {"some", "over", "under", "just over", "just under", "estimated"}
+_STRONG_HEDGES = set(HEDGES) - _LOOSE_HEDGES
 
 _UNITS = {
     "zero": 0,
