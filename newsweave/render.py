@@ -63,9 +63,14 @@ def to_text(stories: Sequence[Story]) -> str:
         if s.timeline:
             out.append("\n  Timeline")
             for t in s.timeline[:10]:
-                out.append(f"    {t['date']}: {t['text']} [{_cite(t['citations'], names)}]")
+                out.append(f"    {when(t)}: {t['text']} [{_cite(t['citations'], names)}]")
         out.append("")
     return "\n".join(out)
+
+
+def when(entry: dict[str, Any]) -> str:
+    """A timeline entry's date, or its unresolved expression said as such (as the web page says it)."""
+    return entry.get("date") or f"“{entry.get('expression', '')}” (date unresolved)"
 
 
 def to_markdown(stories: Sequence[Story]) -> str:
@@ -96,7 +101,7 @@ def to_markdown(stories: Sequence[Story]) -> str:
             out.append("")
         if s.timeline:
             out += ["### Timeline", ""]
-            out += [f"- **{t['date']}** {esc(t['text'])}" for t in s.timeline] + [""]
+            out += [f"- **{t['date'] or esc(when(t))}** {esc(t['text'])}" for t in s.timeline] + [""]
         out += ["### Articles", ""]
         out += [f"- {esc(names[a['id']])}: {esc(a['title'])}" for a in s.articles] + [""]
     return "\n".join(out)
