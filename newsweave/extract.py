@@ -101,8 +101,21 @@ def split_sentences(article: Article, doc: Doc) -> list[Sentence]:
             text = piece[lead:].rstrip()
             if len(text) < 2:
                 continue
-            out.append(Sentence(article.id, len(out), start + lead, start + lead + len(text), text))
+            begin = start + lead
+            end = begin + len(text)
+            # The parser can leave a quote's closing mark to the next "sentence" when a line ends
+            # with it ('… with lives."' + line break): it belongs to the quote it closes.
+            while end < len(article.text) and article.text[end] in '"”' and _quote_open(text):
+                end += 1
+                text = article.text[begin:end]
+            skip_to = max(skip_to, end)
+            out.append(Sentence(article.id, len(out), begin, end, text))
     return out
+
+
+def _quote_open(text: str) -> bool:
+    """Whether ``text`` opens a quote it does not close (an odd number of straight marks, or more “ than ”)."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
 
 
 def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:

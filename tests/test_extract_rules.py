@@ -78,6 +78,16 @@ def test_extract_sentences_drop_the_dateline() -> None:
     assert split_sentences  # the public splitter is importable for other stages
 
 
+def test_extract_sentence_keeps_the_closing_mark_of_its_quote_at_a_line_end() -> None:
+    text = 'Mayor Jo Reyes said the dam "has held for years, but we will not gamble with lives."\nThe water rose.'
+    sentences = _analyse(text).sentences
+    assert [s.text for s in sentences] == [
+        'Mayor Jo Reyes said the dam "has held for years, but we will not gamble with lives."',
+        "The water rose.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
 def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
     cases = {
         "WASHINGTON—The president spoke.": "The president spoke.",
