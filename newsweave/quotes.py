@@ -281,7 +281,9 @@ def _after_parse(
     named there, else the verb's subject (an organisation or a noun phrase).
     ``ended``: the quote ends its sentence with a full stop.
     """
-    toks = [t for t in doc if lo <= t.idx < hi]
+    window = doc.char_span(lo, hi, alignment_mode="expand") if hi > lo else None
+    # The tokens that start in [lo, hi): a slice of the doc, not a walk over it (once per quote).
+    toks = [t for t in window if t.idx >= lo] if window is not None else []
     verb = None
     for i, t in enumerate(toks[:14]):
         if t.text.lower() in SAY_VERBS:
