@@ -7,7 +7,18 @@ spaCy's per-article mentions are resolved across the story:
       "Qasem"; "Varga" / "Vargha");
     * a lone surname joins the full name it belongs to, but only when exactly
       one full name in the story ends with it, so two people sharing a
-      surname, a first name or a title are never merged;
+      surname, a first name or a title are never merged; a lone surname that
+      joined a person counts as PERSON whatever spaCy tagged it;
+    * a title stays on an institution ("Supreme Court" is not "Court");
+      punctuation glued to a span ("Awards '", "Webber - -") is dropped;
+    * one word written alike is one entity whatever its labels ("Jackman"
+      PERSON / GPE / ORG); "Kim Jong-un" is "Kim Jong Un"; "Eric Kirkpatrick"
+      is the one "Eric Allen Kirkpatrick" of the story;
+    * two first names spelled differently with one surname in one article
+      ("Charlie" / "Charlene Kafoury") are two people, never variants;
+    * a lone first name joins the one person of the story with that first
+      name, where its article named that person in full before it, and
+      only if nobody has it as a surname;
     * the type is the majority label of the mentions, so one mis-tagged
       mention does not split an entity;
     * a speaker named only by role ("Iran's supreme leader") is the one
@@ -100,9 +111,16 @@ PLACE_LIKE = {"GPE", "LOC", "FAC"}
 def key_tokens(name: str) -> list[str]:
     """Tokens of a name without titles or possessives: "Maj Gen Qasem Soleimani's" -> [qasem, soleimani]."""
     name = re.sub(r"['’]s?\b(?=\s|$)", "", name.strip())
-    toks = [t.strip(".,") for t in re.split(r"\s+", name) if t.strip(".,")]
+    # A token without a letter or digit is punctuation spaCy glued to the span ("Awards '",
+    # "Chris Webber - -"); kept, it would make a second entity of the same name.
+    toks = [t.strip(".,") for t in re.split(r"\s+", name) if any(c.isalnum() for c in t)]
+    full = toks
     while len(toks) > 1 and toks[0].lower().rstrip(".") in TITLES:
         toks = toks[1:]
+    if toks is not full and toks[-1].lower() in INSTITUTION_WORDS:
+        # Titles precede a person's name, not an institution's: "Supreme Court" stays
+        # "supreme court" (stripped, it was "court", and any other court would join it).
+        toks = full[1:] if full[0].lower() == "the" else full
     return [t.lower() for t in toks]
 
 
@@ -171,6 +189,9 @@ class EntityIndex:
         self._by_last_letter: dict[str, list[dict[str, Any]]] = {}
         self._by_short: dict[str, dict[str, Any]] = {}
         self._memo: dict[tuple[tuple[str, ...], str, str | None], dict[str, Any]] = {}
+        self._by_compact: dict[str, dict[str, Any]] = {}
+        #: The articles each matching form (key tokens) is written in.
+        self._articles_of: dict[tuple[str, ...], set[str]] = {}
         self._build([m for m in mentions if _plausible(m.text)])
         if texts:
             self._learn_roles(texts)
@@ -180,12 +201,16 @@ class EntityIndex:
         self._by_letters.setdefault(tuple(t[0] for t in toks), []).append(g)
         if len(toks) > 1:
             self._by_last_letter.setdefault(toks[-1][0], []).append(g)
-            self._by_short.setdefault(_initials(toks), g)
+            if initials := _initials(toks):
+                self._by_short.setdefault(initials, g)
+            self._by_compact.setdefault(_compact(toks), g)
         if g.get("acronym"):
             self._by_short.setdefault(g["acronym"], g)
 
     def _build(self, mentions: Sequence[EntityMention]) -> None:
         ordered = sorted(mentions, key=lambda m: (-len(key_tokens(m.text)), m.article, m.start))
+        for m in ordered:
+            self._articles_of.setdefault(tuple(key_tokens(m.text)), set()).add(m.article)
         for m in ordered:
             toks = key_tokens(m.text)
             if not toks:
@@ -198,8 +223,44 @@ class EntityIndex:
                 self.groups.append(home)
                 self._index(home)
             self._memo[key] = home
-            home["labels"][m.label] += 1
+            home.setdefault("forms", set()).add(tuple(toks))
+            if len(toks) == 1 and len(home["tokens"]) > 1 and home["labels"].most_common(1)[0][0] == "PERSON":
+                # A lone surname that joined a person is the person, whatever spaCy tagged it:
+                # counted as GPE/ORG ("Mayorkas" often is), it outvoted the full name's PERSON.
+                home["labels"]["PERSON"] += 1
+            else:
+                home["labels"][m.label] += 1
             home["mentions"].append(m)
+        self._join_first_names()
+
+    def _join_first_names(self) -> None:
+        """A lone first name ("Hugh", or Korean "Kim" of "Kim Jong Un") joins the one person of the
+        story with that first name, where its article named that person in full before it. Not
+        when another person has it as a surname, nor before or without the full name: there it
+        may be something else ("their own Oscar at home: their son, Oscar Smith")."""
+        people = [g for g in self.groups if len(g["tokens"]) > 1 and group_type(g) == "PERSON"]
+        for g in list(self.groups):
+            if len(g["tokens"]) != 1 or g.get("acronym") or group_type(g) != "PERSON":
+                continue
+            name = g["tokens"][0]
+            holders = [p for p in people if p["tokens"][0] == name]
+            if len(holders) != 1 or any(_similar(name, p["tokens"][-1]) for p in people):
+                continue
+            person = holders[0]
+            first: dict[str, int] = {}
+            for m in person["mentions"]:
+                first[m.article] = min(first.get(m.article, m.start), m.start)
+            moved = [m for m in g["mentions"] if m.article in first and m.start > first[m.article]]
+            if not moved:
+                continue
+            person["mentions"].extend(moved)
+            person["labels"]["PERSON"] += len(moved)
+            for m in moved:
+                g["labels"][m.label] -= 1
+            g["labels"] += Counter()  # drop the emptied labels
+            g["mentions"] = [m for m in g["mentions"] if not any(m is x for x in moved)]
+            if not g["mentions"]:
+                self.groups.remove(g)
 
     def _find(self, toks: list[str], label: str, acronym: str | None = None) -> dict[str, Any] | None:
         if len(toks) == 1:
@@ -218,17 +279,50 @@ class EntityIndex:
             if found is not None:
                 return found
         elif len(toks) > 1:
-            g = self._by_short.get(_initials(toks))
+            g = self._by_short.get(_initials(toks) or "-")
             if g is not None and g.get("acronym") and _compatible_types(label, group_type(g)):
                 g["tokens"] = toks  # the spelled-out name is the better key
                 self._index(g)
                 return g
         for g in self._by_letters.get(tuple(t[0] for t in toks), []):
-            # A full name is the same entity whatever spaCy tagged it ("Ilse Varga" as ORG once).
-            same_type = len(toks) > 1 or _compatible_types(label, group_type(g))
-            if _same_name(toks, g["tokens"]) and same_type:
+            # A full name is the same entity whatever spaCy tagged it ("Ilse Varga" as ORG once),
+            # and so is one word written exactly alike: the small model tags a surname PERSON,
+            # GPE and ORG in one story ("Jackman"), which made three entities of it.
+            same_type = len(toks) > 1 or toks == g["tokens"] or _compatible_types(label, group_type(g))
+            if _same_name(toks, g["tokens"]) and same_type and not self._siblings(toks, g):
                 return g
+        if len(toks) > 1:
+            # "Kim Jong-un" / "Kim Jong Un": the same letters, split differently.
+            g = self._by_compact.get(_compact(toks))
+            if g is not None and not self._siblings(toks, g):
+                return g
+        if len(toks) == 2:
+            # "Eric Kirkpatrick" is "Eric Allen Kirkpatrick" (a middle name or initial left out),
+            # when exactly one person of the story has that first and last name.
+            people = [
+                g
+                for g in self._by_last_letter.get(toks[-1][0], [])
+                if len(g["tokens"]) > 2
+                and group_type(g) == "PERSON"
+                and _similar(toks[0], g["tokens"][0])
+                and _similar(toks[-1], g["tokens"][-1])
+            ]
+            if len(people) == 1:
+                return people[0]
         return None
+
+    def _siblings(self, toks: list[str], g: dict[str, Any]) -> bool:
+        """Whether ``toks`` and a full name of ``g`` are two people of one family: the same
+        surname and first names spelled differently in one article ("Charlie Kafoury" and his
+        daughter "Charlene Kafoury"). An outlet may spell a surname two ways in one article
+        ("Soleimani" / "Suleimani"), but a first name it writes two ways is two people."""
+        if len(toks) < 2:
+            return False
+        mine = self._articles_of.get(tuple(toks), set())
+        return any(
+            len(f) == len(toks) and f[0] != toks[0] and f[-1] == toks[-1] and self._articles_of.get(f, set()) & mine
+            for f in g.get("forms", ())
+        )
 
     def mark_speakers(self, names: set[str]) -> None:
         """Mark the entities that speak a quote (people, whatever spaCy tagged them)."""
@@ -289,9 +383,12 @@ class EntityIndex:
         full = [n for n in names if len(key_tokens(n)) == longest]
         # The most frequent full form, without titles ("Qasem Soleimani", not "Maj Gen Qasem Soleimani").
         best = max(full, key=lambda n: (names[n], -len(n)))
-        toks = best.split()
-        drop = len(toks) - len(key_tokens(best))
-        return " ".join(toks[drop:]) if drop > 0 else best
+        words = best.split()
+        while words and not any(c.isalnum() for c in words[-1]):
+            words.pop()  # "Chris Webber - -"
+        # Leading titles off, as many as key_tokens dropped ("&" inside a name stays).
+        extra = sum(any(c.isalnum() for c in w) for w in words) - len(key_tokens(best))
+        return " ".join(words[extra:]) if extra > 0 else " ".join(words)
 
     def entities(self) -> list[dict[str, Any]]:
         """The contract's ``entities`` entries, most widely reported first."""
@@ -319,7 +416,15 @@ def acronym_of(text: str) -> str | None:
     return t.lower() if 2 <= len(t) <= 5 and t.isalpha() and t.isupper() else None
 
 
+def _compact(toks: list[str]) -> str:
+    return "".join(toks).replace("-", "")
+
+
 def _initials(toks: list[str]) -> str:
+    if any("." in t for t in toks):
+        # A word that is itself an abbreviation ("U.S. Senate") gives no initials: read as
+        # "us", "U.S. Senate" took every "U.S." of the story.
+        return ""
     words = [t for t in toks if t not in {"of", "the", "and", "for"}]
     return "".join(t[0] for t in words) if len(words) >= 2 else ""
 

@@ -1,0 +1,142 @@
+"""Cross-article entity resolution on hand-made mentions (invented names): one rule a test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsweave.entities import EntityIndex
+from newsweave.models import EntityMention
+
+
+def _ent(article: str, text: str, label: str = "PERSON", start: int = 0) -> EntityMention:
+    return EntityMention(article, text, label, start, start + len(text), 0)
+
+
+def _at(article: str, text: str, name: str, label: str = "PERSON", nth: int = 0) -> EntityMention:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(name, start + 1)
+    return EntityMention(article, name, label, start, start + len(name), 0)
+
+
+def _entities(mentions: list[EntityMention], texts: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    return EntityIndex(mentions, texts=texts).entities()
+
+
+def test_entities_punctuation_glued_to_a_span_does_not_split_the_name() -> None:
+    ents = _entities(
+        [
+            _ent("a", "the Vellmar Prizes '", "ORG"),
+            _ent("b", "the Vellmar Prizes", "ORG"),
+            _ent("a", "Oren Falk - -"),
+            _ent("b", "Oren Falk"),
+        ]
+    )
+    assert sorted((e["name"], e["articles"]) for e in ents) == [
+        ("Oren Falk", ["a", "b"]),
+        ("Vellmar Prizes", ["a", "b"]),
+    ]
+
+
+def test_entities_a_title_word_before_an_institution_is_kept() -> None:
+    ents = _entities(
+        [
+            _ent("a", "the Supreme Court", "ORG"),
+            _ent("b", "Supreme Court", "ORG"),
+            _ent("b", "Court", "ORG"),  # another court ("the Court of Appeal"): not the Supreme Court
+            _ent("c", "Gen. Ada Mirel"),
+            _ent("c", "Ada Mirel"),
+        ]
+    )
+    by_name = {e["name"]: e for e in ents}
+    assert by_name["Supreme Court"]["articles"] == ["a", "b"] and by_name["Supreme Court"]["mentions"] == 2
+    assert by_name["Court"]["mentions"] == 1
+    assert by_name["Ada Mirel"]["mentions"] == 2  # a person's title still comes off
+
+
+def test_entities_an_abbreviation_inside_a_name_gives_no_initials() -> None:
+    ents = _entities([_ent("a", "U.S. Senate", "ORG"), _ent("b", "U.S.", "GPE"), _ent("c", "the United States", "GPE")])
+    by_name = {e["name"]: e for e in ents}
+    assert by_name["U.S. Senate"]["articles"] == ["a"]
+    assert by_name["United States"]["articles"] == ["b", "c"]
+
+
+def test_entities_a_lone_surname_that_joined_a_person_counts_as_person() -> None:
+    ents = _entities(
+        [
+            _ent("a", "Alvaro Quintero"),
+            _ent("a", "Quintero", "GPE", 40),
+            _ent("b", "Quintero", "ORG"),
+            _ent("b", "Quintero", "GPE", 50),
+        ]
+    )
+    assert [(e["name"], e["type"], e["mentions"]) for e in ents] == [("Alvaro Quintero", "PERSON", 4)]
+
+
+def test_entities_one_word_written_alike_is_one_entity_whatever_its_label() -> None:
+    ents = _entities([_ent("a", "Brannock", "PERSON"), _ent("b", "Brannock", "GPE"), _ent("c", "Brannock", "ORG")])
+    assert [(e["name"], e["articles"]) for e in ents] == [("Brannock", ["a", "b", "c"])]
+
+
+def test_entities_first_names_spelled_differently_in_one_article_are_two_people() -> None:
+    ents = _entities(
+        [
+            _ent("a", "Daniel Okafor"),
+            _ent("a", "Danielle Okafor", start=60),  # his daughter, same article
+            _ent("b", "Mohammed Razavi"),
+            _ent("c", "Mohamed Razavi"),  # one man, spelled two ways by two outlets
+            _ent("c", "Mohamed Razavy", start=70),  # and a surname spelled two ways in one article
+        ]
+    )
+    names = sorted((e["name"], e["mentions"]) for e in ents)
+    assert ("Daniel Okafor", 1) in names and ("Danielle Okafor", 1) in names
+    razavi = [e for e in ents if e["name"].startswith("Moham")]
+    assert len(razavi) == 1 and razavi[0]["mentions"] == 3
+
+
+def test_entities_a_name_split_at_a_hyphen_or_a_space_is_one() -> None:
+    ents = _entities([_ent("a", "Park Min-jun"), _ent("b", "Park Min Jun")])
+    assert len(ents) == 1 and ents[0]["articles"] == ["a", "b"]
+
+
+def test_entities_a_middle_name_or_initial_left_out_is_the_same_person() -> None:
+    ents = _entities(
+        [
+            _ent("a", "Tomas J. Varek"),
+            _ent("b", "Tomas Varek"),
+            _ent("b", "Varek", "ORG", 40),  # with the two full names as one person, the surname is his
+        ]
+    )
+    assert [(e["name"], e["articles"], e["mentions"]) for e in ents] == [("Tomas J. Varek", ["a", "b"], 3)]
+    # Two people with that first and last name: the short form joins neither.
+    ents = _entities([_ent("a", "Tomas J. Varek"), _ent("b", "Tomas K. Varek"), _ent("c", "Tomas Varek")])
+    assert len(ents) == 3
+
+
+def test_entities_a_lone_first_name_after_the_full_name_is_that_person() -> None:
+    texts = {
+        "a": "Hana Sato won the vote. Later Hana thanked her staff, and Hana left.",
+        "b": "Crowds cheered for Hana. Hana Sato then spoke.",  # "Hana" before the full name: unknown
+        "c": "The Ledo prize went to a film. Their son, Ledo Brin, was born in May.",
+    }
+    mentions = [
+        _at("a", texts["a"], "Hana Sato"),
+        _at("a", texts["a"], "Hana", nth=1),
+        _at("a", texts["a"], "Hana", nth=2),
+        _at("b", texts["b"], "Hana"),
+        _at("b", texts["b"], "Hana Sato"),
+        _at("c", texts["c"], "Ledo"),
+        _at("c", texts["c"], "Ledo Brin"),
+    ]
+    ents = {e["name"]: e for e in _entities(mentions, texts)}
+    assert ents["Hana Sato"]["mentions"] == 4 and ents["Hana Sato"]["aliases"] == ["Hana"]
+    assert ents["Hana"]["articles"] == ["b"] and ents["Hana"]["mentions"] == 1
+    assert ents["Ledo"]["mentions"] == 1 and ents["Ledo Brin"]["mentions"] == 1
+    # Another person has the word as a surname: the lone name is not the first name.
+    texts = {"d": "Mara Ilic met Lena Mara. Later Mara left."}
+    mentions = [
+        _at("d", texts["d"], "Mara Ilic"),
+        _at("d", texts["d"], "Lena Mara"),
+        _at("d", texts["d"], "Mara", nth=2),
+    ]
+    assert {e["name"]: e["mentions"] for e in _entities(mentions, texts)}["Mara Ilic"] == 1
