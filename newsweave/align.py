@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -119,6 +120,7 @@ class SimilarityAligner:
             score = float(sims[a, b]) + SHARED_BONUS * (min(shared, 3) + min(len(shared_figs), 3))
             if score >= self.threshold:
                 pairs.append((score, a, b))
+        pairs += _conflict_pairs(sents, keep, sent_figs, {(a, b) for _, a, b in pairs}, self.threshold)
         groups: dict[int, list[int]] = {i: [i] for i in range(len(keep))}
         owner = list(range(len(keep)))
         for _, a, b in sorted(pairs, reverse=True):
@@ -193,6 +195,33 @@ def _sentence_entities(analyses: Sequence[ArticleAnalysis]) -> dict[tuple[str, i
             toks = key_tokens(e.text)
             if toks:
                 out.setdefault((e.article, e.sentence), set()).add(toks[-1])
+    return out
+
+
+def _conflict_pairs(
+    sents: Sequence[Sentence],
+    keep: Sequence[int],
+    sent_figs: dict[tuple[str, int], list[tuple[int, str]]],
+    linked: set[tuple[int, int]],
+    score: float,
+) -> list[tuple[float, int, int]]:
+    """Sentences of different articles that carry the figures of one ``conflict`` group, as pairs.
+
+    The figure stage already judged those sentences to report the same thing with other
+    numbers ("Two people were treated …" / "Four people were taken to hospital …"); their
+    wording can still differ too much for the sentence similarity, and then the story would
+    list two single-source facts instead of one conflicting fact.
+    """
+    carriers: dict[int, list[int]] = {}
+    for pos, k in enumerate(keep):
+        for g, status in sent_figs.get((sents[k].article, sents[k].index), []):
+            if status == "conflict":
+                carriers.setdefault(g, []).append(pos)
+    out = []
+    for members in carriers.values():
+        for a, b in itertools.combinations(sorted(set(members)), 2):
+            if sents[keep[a]].article != sents[keep[b]].article and (a, b) not in linked:
+                out.append((score, a, b))
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from newsweave.align import SimilarityAligner, root_of
 from newsweave.embed import HashingEmbedder
 from newsweave.entities import EntityIndex, key_tokens
@@ -118,3 +120,21 @@ def test_align_facts_wire_copy_counts_once() -> None:
     only_copy = aligner.align(arts[:2], ans[:2], {"b": "a"})["facts"]
     assert only_copy[0]["status"] == "single-source" and only_copy[0]["wire_copy"]
     assert root_of("c", {"c": "b", "b": "a"}) == "a"
+
+
+def test_align_facts_sentences_carrying_one_conflict_are_one_conflicting_fact() -> None:
+    a_text = "Two people were treated for minor injuries, the county said."
+    b_text = "Four were taken to hospital, according to a paramedic at the scene."
+    sents = [Sentence("a", 0, 0, len(a_text), a_text), Sentence("b", 0, 0, len(b_text), b_text)]
+    ans = [
+        ArticleAnalysis("a", sentences=sents[:1], figures=[_fig("a", 2, None, "people", "Two people")]),
+        ArticleAnalysis("b", sentences=sents[1:], figures=[_fig("b", 4, None, "people", "Four")]),
+    ]
+    vecs = np.eye(2, dtype=np.float32)  # worded too differently for the sentence similarity alone
+    conflict = {"status": "conflict", "mentions": [{"article": "a", "start": 0}, {"article": "b", "start": 0}]}
+    aligner = SimilarityAligner(HashingEmbedder())
+    (fact,) = aligner.facts(sents, vecs, ans, [conflict], EntityIndex([]), {"a": "a", "b": "b"})
+    assert fact["status"] == "conflicting" and {e["article"] for e in fact["evidence"]} == {"a", "b"}
+    agree = {**conflict, "status": "agree"}
+    apart = aligner.facts(sents, vecs, ans, [agree], EntityIndex([]), {"a": "a", "b": "b"})
+    assert [f["status"] for f in apart] == ["single-source", "single-source"]
