@@ -149,9 +149,9 @@ def role_of(phrase: str) -> tuple[str | None, frozenset[str]]:
 
 
 def role_before(text: str) -> tuple[str | None, frozenset[str]]:
-    """Owner and title words written in capitals right before a name, and the name's own titles:
-    "Already, Iran's Supreme Leader Ayatollah Ali Khamenei" -> ("iran", {supreme, leader, ayatollah}).
-    Only capitalised words count, so "the direction of President X" gives {president}."""
+    """Owner and title words written in capitals at the end of ``text`` (what stands before a name):
+    "Already, Iran's Supreme Leader Ayatollah" -> ("iran", {supreme, leader, ayatollah}).
+    Only capitalised words count, so "the direction of President" gives {president}."""
     tail = re.split(r"[.!?;:,\"“”()\n]", text)[-1].split()
     kept: list[str] = []
     for w in reversed(tail):
@@ -249,7 +249,8 @@ class EntityIndex:
             person = holders[0]
             first: dict[str, int] = {}
             for m in person["mentions"]:
-                first[m.article] = min(first.get(m.article, m.start), m.start)
+                if len(key_tokens(m.text)) > 1:  # named in full, not by the lone surname
+                    first[m.article] = min(first.get(m.article, m.start), m.start)
             moved = [m for m in g["mentions"] if m.article in first and m.start > first[m.article]]
             if not moved:
                 continue
@@ -304,8 +305,10 @@ class EntityIndex:
                 for g in self._by_last_letter.get(toks[-1][0], [])
                 if len(g["tokens"]) > 2
                 and group_type(g) == "PERSON"
-                and _similar(toks[0], g["tokens"][0])
+                # The first name as written, not a look-alike: "Erica" is not "Eric" (Allen).
+                and toks[0] == g["tokens"][0]
                 and _similar(toks[-1], g["tokens"][-1])
+                and not self._siblings(toks, g)
             ]
             if len(people) == 1:
                 return people[0]
@@ -338,10 +341,17 @@ class EntityIndex:
         if not toks:
             return None
         for g in self.groups:
-            if _same_name(toks, g["tokens"]):
+            # The form written exactly first: a fuzzy match could take a relative ("Charlene"
+            # is close to "Charlie") whom the index kept apart.
+            if tuple(toks) in g.get("forms", ()) or toks == g["tokens"]:
+                return self._name(g)
+        for g in self.groups:
+            if _same_name(toks, g["tokens"]) and not self._siblings(toks, g):
                 return self._name(g)
         people = [g for g in self.groups if len(g["tokens"]) > 1 and _similar(toks[-1], g["tokens"][-1])]
-        if len(people) == 1 and (len(toks) == 1 or _similar(toks[0], people[0]["tokens"][0])):
+        # A surname is written with a capital: "the judge said" names no Aaron Judge.
+        capitalised = surface.split()[-1][:1].isupper()
+        if len(people) == 1 and capitalised and (len(toks) == 1 or _similar(toks[0], people[0]["tokens"][0])):
             return self._name(people[0])
         # A phrase containing one known person ("the new leader of the Quds Force, Ismail Qaani").
         inside = [g for g in self.groups if len(g["tokens"]) > 1 and " ".join(g["tokens"]) in " ".join(toks)]
@@ -357,7 +367,11 @@ class EntityIndex:
                 text = texts.get(m.article)
                 if text is None or text[m.start : m.end] != m.text:
                     continue  # offsets into another text: nothing to read
-                owner, role = role_before(text[max(0, m.start - ROLE_CONTEXT) : m.start] + " " + m.text)
+                # The name's own words never count ("Aaron Judge" is no judge); titles spaCy
+                # took into the span ("Ayatollah Ali Khamenei") do.
+                words = m.text.split()
+                titles = " ".join(words[: max(0, len(words) - len(key_tokens(m.text)))])
+                owner, role = role_before(text[max(0, m.start - ROLE_CONTEXT) : m.start] + " " + titles)
                 g.setdefault("roles", set()).update(role)
                 if owner:
                     g.setdefault("owners", set()).add(owner)

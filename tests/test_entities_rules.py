@@ -140,3 +140,30 @@ def test_entities_a_lone_first_name_after_the_full_name_is_that_person() -> None
         _at("d", texts["d"], "Mara", nth=2),
     ]
     assert {e["name"]: e["mentions"] for e in _entities(mentions, texts)}["Mara Ilic"] == 1
+
+
+def test_entities_lookup_takes_the_form_written_not_a_relative_spelled_alike() -> None:
+    text = "His daughter Charlene Dorsey runs the bakery Charlie Dorsey opened."
+    index = EntityIndex([_at("a", text, "Charlene Dorsey"), _at("a", text, "Charlie Dorsey")], texts={"a": text})
+    assert {e["name"] for e in index.entities()} == {"Charlene Dorsey", "Charlie Dorsey"}
+    assert index.lookup("Charlene Dorsey") == "Charlene Dorsey"
+    assert index.lookup("Charlie Dorsey") == "Charlie Dorsey"
+
+
+def test_entities_a_look_alike_first_name_is_not_a_left_out_middle_name() -> None:
+    for full, short in (("Eric Allen Kirkby", "Erica Kirkby"), ("Mario Lopez Garza", "Maria Garza")):
+        ents = _entities([_ent("a", full), _ent("b", short, start=40)])
+        assert len(ents) == 2, (full, short)
+
+
+def test_entities_a_lone_first_name_needs_the_full_name_before_it_not_the_surname() -> None:
+    text = "Dorsey spoke first. Then Hugh thanked everyone, and Hugh Dorsey left."
+    mentions = [_at("a", text, "Dorsey"), _at("a", text, "Hugh"), _at("a", text, "Hugh Dorsey")]
+    ents = {e["name"]: e for e in _entities(mentions, texts={"a": text})}
+    assert "Hugh" in ents and ents["Hugh Dorsey"]["mentions"] == 2  # the full name and the lone surname
+
+
+def test_entities_a_surname_that_is_a_title_word_is_no_role() -> None:
+    text = "Yankees slugger Aaron Judge hit two home runs. Paul Farmer planted rye."
+    index = EntityIndex([_at("a", text, "Aaron Judge"), _at("a", text, "Paul Farmer")], texts={"a": text})
+    assert index.lookup("the judge") is None and index.lookup("a farmer") is None
