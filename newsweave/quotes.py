@@ -78,6 +78,8 @@ _NAME_WORD = r"(?:" + _ABBREV + r"|[A-Z][\w'’-]+)"
 _NAME = r"(" + _NAME_WORD + r"(?:\s+(?:" + _NAME_WORD + r"|al-\w+|bin|de|van|von))*)"
 _AFTER_SAID_X = re.compile(r"\s*[,.!?]?\s*" + _SAY + r"\s+(?:(?:[a-z]+\s+){0,3})" + _NAME)
 _AFTER_X_SAID = re.compile(r"\s*[,.!?]?\s*" + _NAME + r"\s+(?:also\s+)?" + _SAY + r"\b")
+#: A reporting verb right after a closing mark ("…" said X, "…" X said): what precedes is speech.
+_ATTRIBUTED = re.compile(r"\s*[,.!?]?\s*(?:[A-Z][\w.'’-]*\s+){0,4}" + _SAY + r"\b")
 _AFTER_PRONOUN = re.compile(r"\s*[,.!?]?\s*(he|she|they)\s+(?:also\s+)?" + _SAY + r"\b")
 _PRONOUNS = {"he", "she", "they", "him", "her", "it", "we", "i"}
 _ROLE_WORDS = {
@@ -115,6 +117,7 @@ def quote_spans(text: str) -> list[_Span]:
     spans: list[_Span] = []
     pos = 0
     paras = text.split("\n")
+    last = max((i for i, para in enumerate(paras) if para.strip()), default=-1)  # trailing blank lines aside
     # An opening mark left open at the end of a line whose next line does not open a new
     # quote: (mark, its paragraph, the open-ended span to fall back on).
     pending: tuple[int, int, _Span | None] | None = None
@@ -148,7 +151,7 @@ def quote_spans(text: str) -> list[_Span]:
         before = para[: opened - base].rstrip()
         # A quote opening a sentence in the article's last paragraph and never closed is kept:
         # scraped articles are often cut off in the middle of a closing quote.
-        cut_off = p == len(paras) - 1 and (not before or before[-1] in ".!?:")
+        cut_off = p == last and (not before or before[-1] in ".!?:")
         end = base + len(para.rstrip())
         fallback = _make(text, opened, end, end, True, p) if continued or not before or cut_off else None
         if continued or p + 1 == len(paras):
@@ -158,7 +161,12 @@ def quote_spans(text: str) -> list[_Span]:
             pending = (opened, p, fallback)
     if pending is not None and pending[2] is not None:
         spans.append(pending[2])
-    return [s for s in spans if len(text[s.start : s.end].split()) >= 2 and not _is_title(text[s.start : s.end])]
+    return [
+        s
+        for s in spans
+        if len(text[s.start : s.end].split()) >= 2
+        and not (_is_title(text[s.start : s.end]) and not _ATTRIBUTED.match(text, s.close))
+    ]
 
 
 def _closes_carried(line: str) -> bool:
@@ -250,7 +258,7 @@ def _after(
         return None
     ended = text[sp.start : sp.end].endswith(".")
     # "he" after the quote is looked up from where the quote opens: not a name inside it.
-    verb, speaker = _after_parse(doc, sp.close, stop, persons, text, lambda _: pronoun(sp.open), ended)
+    verb, speaker = _after_parse(doc, sp.open, sp.close, stop, persons, text, lambda _: pronoun(sp.open), ended)
     if verb:  # the parse found the reporting verb: its verdict stands
         return speaker
     m = _AFTER_SAID_X.match(after)
@@ -266,6 +274,7 @@ def _after(
 
 def _after_parse(
     doc: Doc,
+    opened: int,
     lo: int,
     hi: int,
     persons: Sequence[EntityMention],
@@ -279,7 +288,7 @@ def _after_parse(
     State Department said; "…," three agency lawyers wrote), or those after the verb up to
     the first comma ("…," said agency spokeswoman Jo Reyes), hold the speaker: the person
     named there, else the verb's subject (an organisation or a noun phrase).
-    ``ended``: the quote ends its sentence with a full stop.
+    ``opened``: where the quote opens; ``ended``: the quote ends its sentence with a full stop.
     """
     window = doc.char_span(lo, hi, alignment_mode="expand") if hi > lo else None
     # The tokens that start in [lo, hi): a slice of the doc, not a walk over it (once per quote).
@@ -297,8 +306,11 @@ def _after_parse(
     if ended and objects:
         return True, None  # "…." Jo Reyes is adding her name: a new sentence reports something else
     pre = [t for t in toks if t.i < verb.i and not t.is_punct and t.dep_ != "advmod"]
-    if not pre and any(c.dep_ in {"nsubj", "nsubjpass"} and c.i < verb.i for c in verb.children):
-        return True, None  # a "self-described “moderate” announced his run": the subject came before
+    if not pre and any(c.dep_ in {"nsubj", "nsubjpass"} and c.idx < opened for c in verb.children):
+        # A "self-described “moderate” announced his run": the subject came before the quote.
+        # (A word inside the quote that the parser hung on the verb, "“Game over,” tweeted
+        # X", is no such subject.)
+        return True, None
     if pre:
         start, end = pre[0].idx, verb.idx
         if len(pre) == 1 and pre[0].lower_ in {"he", "she"}:
@@ -311,11 +323,21 @@ def _after_parse(
             end = t.idx + len(t.text)
     named = [p for p in persons if start <= p.start and p.end <= end]
     if named:
-        return True, named[0].text
+        # The verb's subject when it is one of them ("Biden adviser Jake Sullivan said": not
+        # Biden); else the person nearest the verb.
+        subj = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        for p in named:
+            if subj is not None and p.start <= subj.idx < p.end:
+                return True, p.text
+        return True, (named[-1] if pre else named[0]).text
     subject = _subject_of(verb, doc)
     if subject is not None and start <= subject.start_char and subject.end_char <= end:
         return True, _resolve_surface(subject, persons, text, pronoun)
     return True, None
+
+
+#: Tokens before a quote searched for its reporting verb ("Trump said, …").
+BEFORE_TOKENS = 60
 
 
 def _before_in_sentence(
@@ -331,7 +353,9 @@ def _before_in_sentence(
         tok = _token_at(doc, offset)
         if tok is None:
             return None
-        sent = tok.sent
+        # The reporting verb stands near the quote: the last BEFORE_TOKENS tokens of the sentence
+        # are read, not a whole run-on "sentence" once per quote.
+        sent = doc[max(tok.sent.start, tok.i - BEFORE_TOKENS) : tok.i + 1]
         lo, hi = sent.start_char, offset
     else:
         lo, hi = within
@@ -348,10 +372,16 @@ def _before_in_sentence(
 
 
 def _token_at(doc: Doc, offset: int) -> Token | None:
-    for t in doc:
-        if t.idx <= offset < t.idx + max(len(t.text), 1) or t.idx >= offset:
-            return t
-    return None
+    """The token at ``offset``, else the first after it: the first token ending past ``offset``
+    (token ends never fall, so a binary search; a walk from the start ran once per quote)."""
+    lo, hi = 0, len(doc)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if doc[mid].idx + max(len(doc[mid].text), 1) <= offset:
+            lo = mid + 1
+        else:
+            hi = mid
+    return doc[lo] if lo < len(doc) else None
 
 
 def _subject_of(verb: Token, doc: Doc) -> Span | None:

@@ -113,3 +113,22 @@ def test_quotes_reporting_verb_of_a_new_sentence_after_a_closed_quote_is_not_att
         "Former mayor Ilan Drexler is adding his name to the race."
     )
     assert _speakers(text)["mend what was broken."] != "Ilan Drexler"
+
+
+def test_quotes_speaker_is_the_verbs_subject_not_the_first_name_before_it() -> None:
+    speakers = _speakers('"The talks went well," Lena Marsh aide Tomas Vidal said.')
+    assert speakers["The talks went well"] == "Tomas Vidal"
+
+
+def test_quotes_a_word_inside_the_quote_is_not_a_subject_that_came_before() -> None:
+    speakers = _speakers('"Game over," tweeted President Lena Marsh.')
+    assert speakers["Game over"] == "Lena Marsh"
+
+
+def test_quotes_cut_off_final_quote_is_kept_with_a_trailing_line_break() -> None:
+    text = 'Intro line here.\nHe was clear. "This is cut off in the middle of'
+    assert len(_analyse(text).quotes) == len(_analyse(text + "\n\n").quotes) == 1
+
+
+def test_quotes_title_case_speech_with_a_reporting_verb_is_a_quote() -> None:
+    assert _speakers('"I Will Be Back Soon" said Tomas Vidal.') == {"I Will Be Back Soon": "Tomas Vidal"}
