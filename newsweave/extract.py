@@ -29,9 +29,13 @@ ENTITY_LABELS = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT"}
 #: A dateline: a place in capitals (with its region: "BEIRUT, Lebanon"), an outlet in brackets,
 #: or both, then a dash ("COLUMBUS (WCMH) — ", "WASHINGTON—", "(Reuters) - ", "NEW YORK -- ")
 #: before a capitalised sentence start; or an outlet run into the sentence ("(CNN)Officials").
+#: A dash run into the next word ("WASHINGTON—The") needs a place of three capitals or more
+#: without full stops (or an outlet): "U.S.—China talks" and "OK—Let me" are sentences.
 DATELINE = re.compile(
     r"(?=[A-Z(])(?:[A-Z][A-Z .'’-]{1,40}(?:,\s*[A-Z][A-Za-z .]{1,30}?)?)?\s*(?:\([^)]{1,30}\))?\s*"
-    r"(?:[—–]{1,2}\s*|-{1,2}\s+)(?=[A-Z0-9\"“‘'])"
+    r"(?:[—–]{1,2}|-{1,2})\s+(?=[A-Z0-9\"“‘'])"
+    r"|(?:[A-Z]{3,}(?:[ '’-][A-Z]+)*(?:,\s*[A-Z][A-Za-z .]{1,30}?)?\s*(?:\([^)]{1,30}\))?|\([^)]{1,30}\))\s*"
+    r"[—–]{1,2}(?=[A-Z0-9\"“‘'])"
     r"|\([A-Z][A-Za-z]{1,15}\)(?=[A-Z])"
 )
 

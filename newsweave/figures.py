@@ -157,7 +157,7 @@ _CURRENCY_WORDS = {"dollars": "USD", "euros": "EUR"}
 _RATE_WORDS = {"hour", "day", "week", "month", "year"}
 _CLOCK_RE = re.compile(r"\s?[ap]\.?\s?m\b\.?", re.I)
 #: "Ninety to 95 percent": the first number of a percent range is a percent too.
-_PCT_RANGE_RE = re.compile(r"\s*(?:to|-|–|and)\s*\d[\d.,]*(?:\s?%|\s+per ?cent\b|\s+percent\b)", re.I)
+_PCT_RANGE_RE = re.compile(r"\s*(?:to|-|–)\s*\d[\d.,]*(?:\s?%|\s+per ?cent\b|\s+percent\b)", re.I)
 #: Scale words that make a number a figure even when nothing counted follows ("claims rose to 6.8 million").
 _SCALED_RE = re.compile(r"\b(?:thousand|million|billion|trillion|bn|mn|tn)\b|\d,\d{3}", re.I)
 #: Words between a number and its noun that qualify rather than name what is counted.
@@ -310,7 +310,9 @@ def _joins_names(doc: Doc, hyphen: Token) -> bool:
 
 def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
     """The noun a number counts ("3,000 additional Army troops" -> troops) and where it ends."""
-    span = doc.char_span(end_char, min(len(doc.text), end_char + 80), alignment_mode="expand")
+    # The text's end from its last token: ``doc.text`` is rebuilt on every read (once per figure).
+    text_end = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
+    span = doc.char_span(end_char, min(text_end, end_char + 80), alignment_mode="expand")
     if span is None:
         return None, end_char
     best: tuple[str, int] | None = None

@@ -99,7 +99,8 @@ def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
     for text, rest in cases.items():
         m = DATELINE.match(text)
         assert m is not None and text[m.end() :] == rest, text
-    for sentence in ("NASA - the agency said so.", "A-10 pilots flew.", "U.S. officials said so.", "Oil—and gas—rose."):
+    sentences = ("NASA - the agency said so.", "A-10 pilots flew.", "U.S. officials said so.", "Oil—and gas—rose.")
+    for sentence in (*sentences, "U.S.—China trade talks resumed.", "OK—Let me explain."):
         assert DATELINE.match(sentence) is None, sentence
 
 

@@ -92,3 +92,8 @@ def test_figures_currency_spelled_out_after_the_number() -> None:
 def test_figures_rates_between_number_and_noun_are_skipped() -> None:
     figs = _figs("The law extends a $300 a week supplement through the autumn.")
     assert figs["$300 a week supplement"].counted == "supplement"
+
+
+def test_figures_and_joins_no_percent_range() -> None:
+    figs = _figs("Of the voters aged 5 and 60% of the others, few came.")
+    assert all(f.unit != "percent" for f in figs.values() if f.value == 5)
