@@ -78,6 +78,8 @@ _NAME_WORD = r"(?:" + _ABBREV + r"|[A-Z][\w'’-]+)"
 _NAME = r"(" + _NAME_WORD + r"(?:\s+(?:" + _NAME_WORD + r"|al-\w+|bin|de|van|von))*)"
 _AFTER_SAID_X = re.compile(r"\s*[,.!?]?\s*" + _SAY + r"\s+(?:(?:[a-z]+\s+){0,3})" + _NAME)
 _AFTER_X_SAID = re.compile(r"\s*[,.!?]?\s*" + _NAME + r"\s+(?:also\s+)?" + _SAY + r"\b")
+#: A quote mark, straight or curly (the marks that are paired into quotes).
+_MARK = re.compile(r"[“”\"]")
 #: A reporting verb right after a closing mark ("…" said X, "…" X said): what precedes is speech.
 _ATTRIBUTED = re.compile(r"\s*[,.!?]?\s*(?:[A-Z][\w.'’-]*\s+){0,4}" + _SAY + r"\b")
 _AFTER_PRONOUN = re.compile(r"\s*[,.!?]?\s*(he|she|they)\s+(?:also\s+)?" + _SAY + r"\b")
@@ -124,7 +126,7 @@ def quote_spans(text: str) -> list[_Span]:
     for p, para in enumerate(paras):
         base = pos
         pos += len(para) + 1
-        marks = [base + m.start() for m in re.finditer(r"[“”\"]", para)]
+        marks = [base + m.start() for m in _MARK.finditer(para)]
         if pending is not None:
             # Text with one sentence a line (ECB+) breaks a quote over lines: it runs on
             # through lines without marks until a line whose first mark closes it.
@@ -171,7 +173,7 @@ def quote_spans(text: str) -> list[_Span]:
 
 def _closes_carried(line: str) -> bool:
     """Whether the first quote mark of ``line`` closes a quote opened on an earlier line."""
-    first = re.search(r"[“”\"]", line)
+    first = _MARK.search(line)
     if first is None or first.group() == "“":
         return False
     return first.group() == "”" or line.count('"') % 2 == 1
@@ -251,7 +253,7 @@ def _after(
     """The speaker named by a reporting verb just after the quote ("…," said X / "…," X said)."""
     line_end = text.find("\n", sp.close)
     stop = min(line_end if line_end >= 0 else len(text), sp.close + 150)
-    next_mark = re.compile(r"[“”\"]").search(text, sp.close, stop)
+    next_mark = _MARK.search(text, sp.close, stop)
     stop = next_mark.start() if next_mark else stop  # never read into the next quote
     after = text[sp.close : stop]
     if not after.strip():
