@@ -208,11 +208,12 @@ class EntityIndex:
             self._by_short.setdefault(g["acronym"], g)
 
     def _build(self, mentions: Sequence[EntityMention]) -> None:
-        ordered = sorted(mentions, key=lambda m: (-len(key_tokens(m.text)), m.article, m.start))
-        for m in ordered:
-            self._articles_of.setdefault(tuple(key_tokens(m.text)), set()).add(m.article)
-        for m in ordered:
-            toks = key_tokens(m.text)
+        keyed = sorted(
+            ((key_tokens(m.text), m) for m in mentions), key=lambda t: (-len(t[0]), t[1].article, t[1].start)
+        )
+        for toks, m in keyed:
+            self._articles_of.setdefault(tuple(toks), set()).add(m.article)
+        for toks, m in keyed:
             if not toks:
                 continue
             acronym = acronym_of(m.text)
