@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from .errors import ConfigError, InputError, NewsweaveError, StageError
 from .ingest import read_paths
-from .models import Article, ArticleAnalysis, Story, StoryAssignment, follow_aliases
+from .models import Article, ArticleAnalysis, Placements, Story, StoryAssignment
 from .pipeline import Pipeline
 from .registry import build_pipeline
 from .store import Store, story_from_row
@@ -82,8 +82,7 @@ def analyze_articles(
     pipe = pipeline or build_pipeline()
     errors: list[InputError | StageError] = []
     assignments: list[StoryAssignment] = []
-    story_of: dict[str, str] = {}
-    alias: dict[str, str] = {}
+    placements = Placements()
     placed_articles: list[Article] = []
     for article in articles:
         try:
@@ -92,15 +91,13 @@ def analyze_articles(
             errors.append(exc)
             continue
         assignments.append(a)
-        alias.update(a.merges())
-        story_of.update(a.moved)
-        story_of[article.id] = a.story
+        placements.record(article.id, a)
         placed_articles.append(article)
         if progress:
             progress(1)
     by_story: dict[str, list[Article]] = {}
     for article in placed_articles:
-        by_story.setdefault(follow_aliases(alias, story_of[article.id]), []).append(article)
+        by_story.setdefault(placements.story(article.id), []).append(article)
     stories = []
     for sid, arts in by_story.items():
         try:

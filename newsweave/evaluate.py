@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .ingest import parse_record
-from .models import Article, follow_aliases
+from .models import Article, Placements
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .pipeline import Pipeline
@@ -105,16 +105,12 @@ def place_stream(
     from .registry import build_placement
 
     pipe = pipeline or build_placement()
-    story_of: dict[str, str] = {}
-    alias: dict[str, str] = {}
+    placements = Placements()
     for article in articles:
-        placed = pipe.place(article)
-        alias.update(placed.merges())
-        story_of.update(placed.moved)
-        story_of[article.id] = placed.story
+        placements.record(article.id, pipe.place(article))
         if step:
             step(1)
-    return {aid: follow_aliases(alias, sid) for aid, sid in story_of.items()}
+    return placements.final()
 
 
 def evaluate_clustering(path: str | Path, pipeline: Pipeline | None = None) -> dict[str, Any]:

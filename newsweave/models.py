@@ -173,6 +173,31 @@ class StoryAssignment:
 
 
 @dataclass
+class Placements:
+    """Where a stream of placements leaves each article: later moves and merges followed.
+
+    ``record`` each article's :class:`StoryAssignment` in arrival order; ``story`` then
+    gives the article's story at the end of the stream (a merged story's id resolved to
+    the story it joined).
+    """
+
+    story_of: dict[str, str] = field(default_factory=dict)
+    alias: dict[str, str] = field(default_factory=dict)
+
+    def record(self, article_id: str, placed: StoryAssignment) -> None:
+        self.alias.update(placed.merges())
+        self.story_of.update(placed.moved)
+        self.story_of[article_id] = placed.story
+
+    def story(self, article_id: str) -> str:
+        return follow_aliases(self.alias, self.story_of[article_id])
+
+    def final(self) -> dict[str, str]:
+        """Every recorded article (and every article a placement moved) with its final story."""
+        return {aid: self.story(aid) for aid in self.story_of}
+
+
+@dataclass
 class Story:
     """One story in the output contract (see docs/contract.md)."""
 
