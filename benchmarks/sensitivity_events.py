@@ -23,17 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsweave.evaluate import clustering_scores, load_labelled, place_stream
+from ablation_events import ECBPLUS, f1  # the same streaming F1 as the ablation's rows
+
 from newsweave.events import EventClusterer, EventParams
-from newsweave.registry import build_placement
-
-ECBPLUS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "ecbplus"
-
-
-def f1(split: str, params: EventParams) -> float:
-    articles, gold = load_labelled(ECBPLUS / f"{split}.jsonl")
-    placed = place_stream(articles, build_placement(clusterer=EventClusterer(params)))
-    return float(clustering_scores(gold, placed)["bcubed"]["f1"])
 
 
 def floats(text: str) -> list[float]:
@@ -53,7 +45,8 @@ def main() -> None:
     for power, cut, share in itertools.product(floats(args.powers), floats(args.cuts), floats(args.shares)):
         params = EventParams(idf_power=power, threshold=cut, names_share=share)
         mark = " (default)" if params == default else ""
-        row = f"| {power:g} | {cut:g} | {share:g}{mark} | {f1('train', params):.3f} | {f1('dev', params):.3f} |"
+        scores = [f1(split, lambda params=params: EventClusterer(params)) for split in ("train", "dev")]
+        row = f"| {power:g} | {cut:g} | {share:g}{mark} | {scores[0]:.3f} | {scores[1]:.3f} |"
         print(row, flush=True)
 
 
