@@ -36,6 +36,11 @@ CITE_THRESHOLD = 0.62
 MIN_FACT_WORDS = 5
 
 
+def is_question(text: str) -> bool:
+    """A question ("Why did Trump order the killing?") asks rather than states: no fact."""
+    return text.strip().rstrip("\"\u201d\u2019')").endswith("?")
+
+
 class SimilarityAligner:
     """Aligns one story's articles; see the module docstring.
 
@@ -96,7 +101,7 @@ class SimilarityAligner:
         roots: dict[str, str],
     ) -> list[dict[str, Any]]:
         """Group sentences that state the same thing in different articles; label each group."""
-        keep = [i for i, s in enumerate(sents) if len(s.text.split()) >= MIN_FACT_WORDS]
+        keep = [i for i, s in enumerate(sents) if len(s.text.split()) >= MIN_FACT_WORDS and not is_question(s.text)]
         if not keep:
             return []
         ents = _sentence_entities(analyses)
@@ -250,11 +255,15 @@ def sentence_scores(
     similarity to one of their sentences: what several outlets all say scores
     high. ``citations`` lists the articles with a sentence at least
     ``cite_threshold`` alike (always including the sentence's own article).
+    A question supports nothing.
     """
     if not sents:
         return []
     arts = sorted({s.article for s in sents})
     sims = vecs @ vecs.T
+    asks = np.array([is_question(s.text) for s in sents])
+    if asks.any():
+        sims[:, asks] = -1.0
     centroid = vecs.mean(axis=0)
     norm = float(np.linalg.norm(centroid)) or 1.0
     central = vecs @ (centroid / norm)

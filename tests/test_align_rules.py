@@ -138,3 +138,19 @@ def test_align_facts_sentences_carrying_one_conflict_are_one_conflicting_fact() 
     agree = {**conflict, "status": "agree"}
     apart = aligner.facts(sents, vecs, ans, [agree], EntityIndex([]), {"a": "a", "b": "b"})
     assert [f["status"] for f in apart] == ["single-source", "single-source"]
+
+
+def test_align_a_question_is_neither_a_fact_nor_support() -> None:
+    told = "The mayor ordered the evacuation of Larkmoor on Tuesday."
+
+    def align(first: str) -> dict:
+        arts = [Article(id="a", title="", text=first), Article(id="b", title="", text=told)]
+        ans = [ArticleAnalysis(a.id, sentences=[Sentence(a.id, 0, 0, len(a.text), a.text)]) for a in arts]
+        return SimilarityAligner(HashingEmbedder()).align(arts, ans, {})
+
+    asked = align(told.replace(".", "?"))  # the same words, asked
+    assert [(f["text"], f["status"]) for f in asked["facts"]] == [(told, "single-source")]
+    assert {s["article"]: s["citations"] for s in asked["sentences"]}["b"] == ["b"]
+    stated = align(told)
+    assert [f["status"] for f in stated["facts"]] == ["corroborated"]
+    assert {s["article"]: s["citations"] for s in stated["sentences"]}["b"] == ["a", "b"]

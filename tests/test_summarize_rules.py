@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from newsweave.models import Article, ArticleAnalysis, DateMention, Sentence
-from newsweave.summarize import ExtractiveSummarizer, timeline
+from newsweave.summarize import ExtractiveSummarizer, concepts, stands_alone, timeline
 
 
 def _story() -> tuple[list[Article], list[ArticleAnalysis], dict[str, list[dict[str, Any]]]]:
@@ -106,3 +106,19 @@ def test_summarize_overflow_counts_only_the_words_a_reader_keeps() -> None:
     summarizer = ExtractiveSummarizer(max_words=6, min_words=0, min_sentence_words=1, overflow=True)
     chosen = summarizer.select(ranked, weights)
     assert [s.text for s, _ in chosen] == [early]
+
+
+def test_summarize_chooses_only_sentences_that_stand_alone() -> None:
+    texts = [
+        "Why did the mayor order the evacuation of Larkmoor on Tuesday?",  # a subheading
+        "\u201cWe will not take chances with the dam, and nobody should.\u201d",  # a quote without its speaker
+        "We will rebuild the eastern wall before the spring floods.\u201d",  # the tail of an earlier quote
+        'We will rebuild the eastern wall before the spring floods."',
+        "\u201cWe will not take chances with the dam,\u201d the mayor said on Tuesday.",
+        "About 1,200 residents left Larkmoor after cracks appeared in the dam.",
+    ]
+    assert [stands_alone(t) for t in texts] == [False, False, False, False, True, True]
+    ranked = [(1.0 - i / 10, Sentence("a", i, 0, len(t), t), {}) for i, t in enumerate(texts)]
+    weights = {c: 1.0 for t in texts for c in concepts(t)}
+    chosen = ExtractiveSummarizer(max_words=200, min_words=0).select(ranked, weights)
+    assert sorted(s.index for s, _ in chosen) == [4, 5]
