@@ -418,6 +418,10 @@ def mention(f: Figure) -> dict[str, Any]:
     }
 
 
+#: Two figures of one article are one thing restated when their sentences are this alike.
+RESTATED_CONTEXT = 0.6
+
+
 def align_figures(
     figures: Sequence[Figure],
     sentences: dict[tuple[str, int], Sentence],
@@ -433,7 +437,8 @@ def align_figures(
     same lemma, or the same unit) and their sentences are alike (cosine of
     the sentence vectors in ``context_vectors``, else of the sentences with
     numbers masked, ``>= context_threshold``). A group takes
-    at most one figure per article (the closest). Far-apart values need
+    at most one figure per article (the closest), with the figures by which that article
+    restates it (same noun, compatible value, sentences alike at ``RESTATED_CONTEXT``). Far-apart values need
     closer contexts to be called the same thing, so "1,200 people left" and
     "four people were hospitalised" stay apart.
     """
@@ -448,15 +453,23 @@ def align_figures(
     cvec = np.stack([extra[k] if k in extra else known[(f.article, f.sentence)] for k, f in enumerate(figs)])
     n = len(figs)
     pairs: list[tuple[float, int, int]] = []
+    restated: list[tuple[float, int, int]] = []
     doubtful: list[tuple[float, int, int]] = []
     for i in range(n):
         for j in range(i + 1, n):
             a, b = figs[i], figs[j]
-            if a.article == b.article or a.unit != b.unit:
+            if a.unit != b.unit:
                 continue
             ka, kb = a.counted or a.unit or "", b.counted or b.unit or ""
             nsim = 1.0 if ka == kb else float(nvec[ka] @ nvec[kb])
             csim = float(cvec[i] @ cvec[j])
+            if a.article == b.article:
+                # One article restating its own figure ("roughly 3000 additional soldiers" …
+                # "thousands of additional soldiers"): one thing, so another article's figure
+                # cannot pair with the restatement as if it were a second thing.
+                if nsim >= noun_threshold and csim >= RESTATED_CONTEXT and compatible([a, b]):
+                    restated.append((nsim + csim, i, j))
+                continue
             if compatible([a, b]):
                 # Compatible values: alike nouns in alike sentences, or any count in near-identical ones
                 # ("1,200 residents were evacuated" / "1,200 people have left their homes").
@@ -475,12 +488,14 @@ def align_figures(
                 pairs.append((nsim + csim, i, j))
     group_of = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    for _, i, j in sorted(pairs, reverse=True):
+    ordered = [(True, i, j) for _, i, j in sorted(restated, reverse=True)]
+    ordered += [(False, i, j) for _, i, j in sorted(pairs, reverse=True)]
+    for own, i, j in ordered:
         gi, gj = group_of[i], group_of[j]
         if gi == gj:
             continue
-        if {figs[k].article for k in members[gi]} & {figs[k].article for k in members[gj]}:
-            continue  # one figure per article per group
+        if not own and {figs[k].article for k in members[gi]} & {figs[k].article for k in members[gj]}:
+            continue  # one thing per article per group (its restatements included)
         for k in members[gj]:
             group_of[k] = gi
         members[gi].extend(members.pop(gj))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from newsweave.align import SimilarityAligner, root_of
@@ -95,6 +97,34 @@ def test_align_figures_groups_across_articles() -> None:
     deaths = next(g for g in groups if len(g["mentions"]) == 2)
     assert deaths["status"] == "conflict"
     assert any(g["status"] == "single-source" and g["what"] == "bridge" for g in groups)
+
+
+def test_align_figures_an_article_restating_its_figure_keeps_both_in_one_group() -> None:
+    # b restates its 3,000 as "thousands"; a's 5,200 already stationed must not pair with the restatement.
+    sents = {
+        ("a", 0): Sentence("a", 0, 0, 60, "About 3,000 soldiers will deploy to the region this week."),
+        ("a", 1): Sentence("a", 1, 61, 120, "Some 5,200 soldiers are already stationed in the country."),
+        ("b", 0): Sentence("b", 0, 0, 60, "Roughly 3000 soldiers will deploy to the region this week."),
+        ("b", 1): Sentence("b", 1, 61, 120, "Thousands of soldiers will deploy to the region this week."),
+    }
+    figs = [
+        _fig("a", 3000, "about", "soldier", "About 3,000 soldiers"),
+        _fig("a", 5200, "some", "soldier", "Some 5,200 soldiers"),
+        _fig("b", 3000, "roughly", "soldier", "Roughly 3000 soldiers"),
+        _fig("b", 1000, None, "soldier", "Thousands of soldiers", approximate=True),
+    ]
+    figs[1] = dataclasses.replace(figs[1], sentence=1, start=61)
+    figs[3] = dataclasses.replace(figs[3], sentence=1, start=61)
+    groups = align_figures(figs, sents, HashingEmbedder())
+    by_text = {m["text"]: g for g in groups for m in g["mentions"]}
+    deploy = by_text["About 3,000 soldiers"]
+    assert deploy["status"] == "agree"
+    assert {m["text"] for m in deploy["mentions"]} == {
+        "About 3,000 soldiers",
+        "Roughly 3000 soldiers",
+        "Thousands of soldiers",
+    }
+    assert by_text["Some 5,200 soldiers"]["status"] == "single-source"
 
 
 def test_align_quotes_merge_trimmed_variants_with_one_speaker() -> None:
