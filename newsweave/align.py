@@ -130,8 +130,19 @@ class SimilarityAligner:
         owner = list(range(len(keep)))
         for _, a, b in sorted(pairs, reverse=True):
             ga, gb = owner[a], owner[b]
-            if ga == gb or {sents[keep[k]].article for k in groups[ga]} & {sents[keep[k]].article for k in groups[gb]}:
+            if ga == gb:
                 continue
+            shared = {sents[keep[k]].article for k in groups[ga]} & {sents[keep[k]].article for k in groups[gb]}
+            if shared:
+                # One sentence per article, unless a lone sentence restates its own article's
+                # sentence in the group (alike at the threshold too): the article says it twice.
+                small, big = (gb, ga) if len(groups[gb]) == 1 else (ga, gb)
+                lone = groups[small][0]
+                if len(groups[small]) > 1 or any(
+                    sims[lone, k] < self.threshold for k in groups[big] if sents[keep[k]].article in shared
+                ):
+                    continue
+                ga, gb = big, small
             for k in groups[gb]:
                 owner[k] = ga
             groups[ga].extend(groups.pop(gb))

@@ -114,6 +114,39 @@ def split_sentences(article: Article, doc: Doc) -> list[Sentence]:
                 text = article.text[begin:end]
             skip_to = max(skip_to, end)
             out.append(Sentence(article.id, len(out), begin, end, text))
+    return _join_quoted(article.text, out)
+
+
+#: A quote of several sentences is kept as one sentence up to this many words.
+QUOTE_JOIN_WORDS = 60
+
+
+def _join_quoted(text: str, sentences: list[Sentence]) -> list[Sentence]:
+    """Join the sentences of one quote on one line ('Trump said, “We took action last night to
+    stop a war. We did not take action to start a war.”'): the statement is the whole quote with
+    its speaker, and its second half alone neither stands in a summary nor matches another
+    outlet's one-sentence version. Only a sentence that introduces the quote is joined (a
+    sentence that is all quote has no speaker to keep); long quotes (over
+    ``QUOTE_JOIN_WORDS`` words) stay split."""
+    out: list[Sentence] = []
+    i = 0
+    while i < len(sentences):
+        s = sentences[i]
+        j = i
+        if _quote_open(s.text) and s.text[0] not in '"“':
+            k = i + 1
+            while k < len(sentences) and "\n" not in text[sentences[k - 1].end : sentences[k].start]:
+                joined = text[s.start : sentences[k].end]
+                if len(joined.split()) > QUOTE_JOIN_WORDS:
+                    break
+                if not _quote_open(joined):
+                    j = k
+                    break
+                k += 1
+        if j > i:
+            s = Sentence(s.article, 0, s.start, sentences[j].end, text[s.start : sentences[j].end])
+        out.append(Sentence(s.article, len(out), s.start, s.end, s.text))
+        i = j + 1
     return out
 
 

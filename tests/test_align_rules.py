@@ -184,3 +184,23 @@ def test_align_a_question_is_neither_a_fact_nor_support() -> None:
     stated = align(told)
     assert [f["status"] for f in stated["facts"]] == ["corroborated"]
     assert {s["article"]: s["citations"] for s in stated["sentences"]}["b"] == ["a", "b"]
+
+
+def test_align_facts_an_article_saying_it_twice_keeps_both_sentences_as_evidence() -> None:
+    texts = {
+        ("a", 0): "The mayor said the town acted to stop a flood, not to start a panic.",
+        ("b", 0): "In a speech the mayor said the town acted to stop a flood, not a panic.",
+        ("b", 1): '"We acted last night to stop a flood, we did not act to start a panic."',
+    }
+    sents = [Sentence(a, i, 0, len(t), t) for (a, i), t in texts.items()]
+    ans = [ArticleAnalysis("a", sentences=sents[:1]), ArticleAnalysis("b", sentences=sents[1:])]
+
+    def facts(b_twice: float) -> list[list[tuple[str, int]]]:
+        gram = np.array([[1.0, 0.9, 0.75], [0.9, 1.0, b_twice], [0.75, b_twice, 1.0]])
+        vecs = np.linalg.cholesky(gram).astype(np.float32)  # rows whose dot products are ``gram``
+        out = SimilarityAligner(HashingEmbedder()).facts(sents, vecs, ans, [], EntityIndex([]), {})
+        return [sorted((e["article"], e["sentence"]) for e in f["evidence"]) for f in out]
+
+    assert facts(0.75) == [[("a", 0), ("b", 0), ("b", 1)]]
+    # b's second sentence is close to a's but not a restatement of b's own: one sentence per article.
+    assert sorted(facts(0.5)) == [[("a", 0), ("b", 0)], [("b", 1)]]

@@ -88,6 +88,17 @@ def test_extract_sentence_keeps_the_closing_mark_of_its_quote_at_a_line_end() ->
     assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
+def test_extract_a_quote_of_two_sentences_stays_with_the_sentence_that_introduces_it() -> None:
+    said = "Mayor Jo Reyes said, \u201cWe took action last night to save the town. We did not act to scare it.\u201d"
+    text = said + " \u201cThe dam held.\u201d The engineer agreed. \u201cIt held. It will hold.\u201d\nThe water rose."
+    sentences = _analyse(text).sentences
+    assert [s.text for s in sentences][:2] == [said, "\u201cThe dam held.\u201d"]
+    # A sentence that is all quote is not joined: it has no speaker to keep.
+    assert "\u201cIt held." in [s.text for s in sentences]
+    assert [s.index for s in sentences] == list(range(len(sentences)))
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
 def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
     cases = {
         "WASHINGTON—The president spoke.": "The president spoke.",
