@@ -71,7 +71,7 @@ class SimilarityAligner:
                 for q in an.quotes
                 if q.speaker and (name := index.lookup(q.speaker))
             }
-            index.mark_speakers(set(speaker_of.values()))
+            index.mark_speakers(speaker_of)
             quotes = merge_quotes([q for an in analyses for q in an.quotes], speaker_of)
             passages = shared_passages(articles)
             vecs = pending.result()
@@ -132,14 +132,14 @@ class SimilarityAligner:
             ga, gb = owner[a], owner[b]
             if ga == gb:
                 continue
-            shared = {sents[keep[k]].article for k in groups[ga]} & {sents[keep[k]].article for k in groups[gb]}
-            if shared:
+            both = {sents[keep[k]].article for k in groups[ga]} & {sents[keep[k]].article for k in groups[gb]}
+            if both:
                 # One sentence per article, unless a lone sentence restates its own article's
                 # sentence in the group (alike at the threshold too): the article says it twice.
                 small, big = (gb, ga) if len(groups[gb]) == 1 else (ga, gb)
                 lone = groups[small][0]
                 if len(groups[small]) > 1 or any(
-                    sims[lone, k] < self.threshold for k in groups[big] if sents[keep[k]].article in shared
+                    sims[lone, k] < self.threshold for k in groups[big] if sents[keep[k]].article in both
                 ):
                     continue
                 ga, gb = big, small

@@ -328,11 +328,22 @@ class EntityIndex:
             for f in g.get("forms", ())
         )
 
-    def mark_speakers(self, names: set[str]) -> None:
-        """Mark the entities that speak a quote (people, whatever spaCy tagged them)."""
+    def mark_speakers(self, spoken: dict[tuple[str, str], str]) -> None:
+        """Mark the entities that speak a quote (people, whatever spaCy tagged them).
+
+        ``spoken`` maps (article, speaker as written) to the resolved name. A speaker written
+        as part of the name ("Mansoor said", which spaCy did not tag) becomes an alias, and its
+        article one of the entity's articles; a role ("Iran's supreme leader") does not.
+        """
+        by_name: dict[str, list[dict[str, Any]]] = {}
         for g in self.groups:
-            if self._name(g) in names:
+            by_name.setdefault(self._name(g), []).append(g)
+        for (article, surface), name in spoken.items():
+            toks = key_tokens(surface)
+            for g in by_name.get(name, ()):
                 g["speaker"] = True
+                if toks and toks != g["tokens"] and set(toks) <= set(g["tokens"]) and surface.strip()[:1].isupper():
+                    g.setdefault("spoken", set()).add((article, display_name(surface)))
 
     def lookup(self, surface: str | None) -> str | None:
         """The resolved entity name for a surface form (a quote's speaker), or None."""
@@ -410,13 +421,14 @@ class EntityIndex:
         out: list[dict[str, Any]] = []
         for g in self.groups:
             name = self._name(g)
-            aliases = sorted({display_name(m.text) for m in g["mentions"]} - {name})
+            spoken = g.get("spoken", set())
+            aliases = sorted(({display_name(m.text) for m in g["mentions"]} | {f for _, f in spoken}) - {name})
             out.append(
                 {
                     "name": name,
                     "type": group_type(g),
                     "aliases": aliases,
-                    "articles": sorted({m.article for m in g["mentions"]}),
+                    "articles": sorted({m.article for m in g["mentions"]} | {a for a, _ in spoken}),
                     "mentions": len(g["mentions"]),
                 }
             )

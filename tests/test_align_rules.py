@@ -71,6 +71,20 @@ def test_align_entities_speaker_named_by_role_is_the_one_person_with_that_role()
     assert EntityIndex(mentions).lookup("Freedonia's supreme leader") is None  # without the texts, no roles
 
 
+def test_align_entities_a_speaker_written_by_surname_becomes_an_alias_but_a_role_does_not() -> None:
+    texts = {"a": "Professor Peter Vance spoke.", "b": "Freedonia's Supreme Leader General Ana Oduya vowed revenge."}
+    index = EntityIndex([_at("a", texts["a"], "Peter Vance"), _at("b", texts["b"], "Ana Oduya")], texts=texts)
+    spoken = {
+        ("b", "Vance"): "Peter Vance",  # spaCy did not tag the surname in b; the quote's speaker names him
+        ("a", "Freedonia's supreme leader"): "Ana Oduya",
+        ("a", "the professor"): "Peter Vance",
+    }
+    index.mark_speakers(spoken)
+    found = {e["name"]: e for e in index.entities()}
+    assert found["Peter Vance"]["aliases"] == ["Vance"] and found["Peter Vance"]["articles"] == ["a", "b"]
+    assert found["Ana Oduya"]["aliases"] == [] and found["Ana Oduya"]["articles"] == ["b"]
+
+
 def _fig(article: str, value: float, hedge: str | None, counted: str, text: str, approximate: bool = False) -> Figure:
     return Figure(article, value, None, hedge, counted, text, 0, len(text), 0, approximate)
 
