@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,26 @@ MIN_FACT_WORDS = 5
 def is_question(text: str) -> bool:
     """A question ("Why did Trump order the killing?") asks rather than states: no fact."""
     return text.strip().rstrip("\"\u201d\u2019')").endswith("?")
+
+
+_NAMES = r"[A-Z][\w.'\u2019-]*(?:(?:\s+|\s*(?:,|&|\band\b|\|)\s*)[A-Z][\w.'\u2019-]*)*"
+_CREDIT = re.compile(
+    rf"(?i:(?:(?:video|audio|additional|photos?)\s+)?(?:report(?:ing)?|written|edited|produced|photos?|words|compiled)"
+    rf"\s+by)\s+{_NAMES}(?:\s+in\s+{_NAMES})?(?:\s*[;,|]\s*\w+(?:\s+\w+)?\s+by\s+{_NAMES})*\.?"
+)
+_BYLINE = re.compile(rf"By\s+{_NAMES}\.?")
+
+
+def is_credit(text: str) -> bool:
+    """A byline or credit line ("Video report by ITV Washington Correspondent Robert Moore",
+    "By Jo Reyes and Sam Lee"): about the report, not the news, so no fact."""
+    t = text.strip()
+    return bool(_CREDIT.fullmatch(t) or _BYLINE.fullmatch(t))
+
+
+def states_news(text: str) -> bool:
+    """Whether a sentence can be (part of) a fact: long enough, not a question, not a credit line."""
+    return len(text.split()) >= MIN_FACT_WORDS and not is_question(text) and not is_credit(text)
 
 
 class SimilarityAligner:
@@ -101,7 +122,7 @@ class SimilarityAligner:
         roots: dict[str, str],
     ) -> list[dict[str, Any]]:
         """Group sentences that state the same thing in different articles; label each group."""
-        keep = [i for i, s in enumerate(sents) if len(s.text.split()) >= MIN_FACT_WORDS and not is_question(s.text)]
+        keep = [i for i, s in enumerate(sents) if states_news(s.text)]
         if not keep:
             return []
         ents = _sentence_entities(analyses)

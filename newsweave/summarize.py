@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .align import is_question
+from .align import is_credit, is_question
 from .dates import is_event_date
 from .models import Article, ArticleAnalysis, Sentence
 
@@ -113,11 +113,11 @@ _QUOTED = re.compile('"[^"]*"|\u201c[^\u201d]*\u201d')
 
 
 def stands_alone(text: str) -> bool:
-    """Whether a sentence reads on its own in a summary: not a question, not a quote without
+    """Whether a sentence reads on its own in a summary: not a question or credit line, not a quote without
     its speaker, and not the rest of a quote that an earlier sentence opened
     ("We did not take action to start a war.”")."""
     t = text.strip()
-    if is_question(t):
+    if is_question(t) or is_credit(t):
         return False
     first = re.search("[\u201c\u201d]", t)
     if first is not None and first.group(0) == "\u201d":

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from newsweave.align import SimilarityAligner, root_of
+from newsweave.align import SimilarityAligner, is_credit, root_of
 from newsweave.embed import HashingEmbedder
 from newsweave.entities import EntityIndex, key_tokens
 from newsweave.figures import align_figures, compatible
@@ -218,3 +218,26 @@ def test_align_facts_an_article_saying_it_twice_keeps_both_sentences_as_evidence
     assert facts(0.75) == [[("a", 0), ("b", 0), ("b", 1)]]
     # b's second sentence is close to a's but not a restatement of b's own: one sentence per article.
     assert sorted(facts(0.5)) == [[("a", 0), ("b", 0)], [("b", 1)]]
+
+
+def test_align_credit_lines_are_not_facts_but_sentences_starting_with_by_are() -> None:
+    credits = [
+        "Video report by ITV Washington Correspondent Robert Moore",
+        "By Jo Reyes and Sam Lee",
+        "By JO REYES, Associated Press",
+        "Reporting by Jo Reyes; editing by Sam Lee",
+        "Additional reporting by Sam Lee in London",
+    ]
+    news = [
+        "By Friday, the water had receded from the lower town.",
+        "Written by hand, the note was found on the dam wall.",
+        "A report by the council says five homes were lost.",
+        "Report by Amnesty International, released today, says five died.",
+    ]
+    assert [is_credit(t) for t in credits] == [True] * len(credits)
+    assert [is_credit(t) for t in news] == [False] * len(news)
+    texts = [credits[0], news[0]]
+    arts = [Article(id="a", title="", text=" ".join(texts))]
+    sents = [Sentence("a", i, 0, len(t), t) for i, t in enumerate(texts)]
+    facts = SimilarityAligner(HashingEmbedder()).align(arts, [ArticleAnalysis("a", sentences=sents)], {})["facts"]
+    assert [f["text"] for f in facts] == [news[0]]
