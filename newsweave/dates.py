@@ -3,8 +3,10 @@
 Only the spans spaCy tags are parsed (never ``dateparser.search_dates``, which
 reads dates into ordinary words). Weekdays and "yesterday"/"last night" are
 resolved by hand, relative to the publication date; the rest goes to
-``dateparser`` with the publication date as its base. Without a publication
-date, a relative expression cannot be resolved: it keeps ``date=None``.
+``dateparser`` with the publication date as its base; a month and day without
+a year is the occurrence nearest that date. Without a publication date, the
+first full date at the top of the text (a dateline) is the base; without
+either, a relative expression cannot be resolved: it keeps ``date=None``.
 """
 
 from __future__ import annotations
@@ -23,8 +25,20 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _SAME_DAY = {"today", "tonight", "this morning", "this afternoon", "this evening", "earlier today"}
 _DAY_BEFORE = {"yesterday", "last night", "yesterday morning", "yesterday afternoon", "yesterday evening"}
 #: Spans that name a period, not a day of the events ("each year", "for a long time").
-_VAGUE = re.compile(r"\b(years?|decades?|centur(?:y|ies)|ages|long time|weeks|months|recent)\b", re.I)
+_VAGUE = re.compile(r"\b(years?|decades?|centur(?:y|ies)|ages|long time|weeks|months|recent|\d{0,2}\d0'?s)\b", re.I)
 _WEEKDAY_RE = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_MONTH = re.compile(rf"\b({_MONTHS})(?:[a-z]*\.?)(?=\W|$)", re.I)
+_DAY_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTHS})", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)
+#: Words that let dateparser place a span in time; a span with none of them ("the 3rd") is not resolved.
+_TIME_WORDS = re.compile(
+    r"\b(today|tonight|yesterday|tomorrow|morning|afternoon|evening|night|week|weekend|month|year|ago|"
+    r"last|next|past|earlier|later|christmas|easter|new year)\b",
+    re.I,
+)
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:19|20)\d\d\b")
 _ABSOLUTE = re.compile(
     r"\b(1[89]\d\d|20\d\d)\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d", re.I
 )
@@ -33,12 +47,14 @@ _ABSOLUTE = re.compile(
 def find_dates(
     text: str, article_id: str, published: str | None, doc: Doc, sent_of: Callable[[int], int]
 ) -> list[DateMention]:
-    """DATE spans of one article, each resolved to an ISO date where possible."""
-    pub = publication_date(published)
+    """DATE spans of one article, each resolved to an ISO date where possible.
+
+    Without a publication date, the first full date near the top of the text (a dateline,
+    a "Posted" line) stands in for it (:func:`reference_date`)."""
+    spans = [e for e in doc.ents if e.label_ == "DATE" or (e.label_ == "TIME" and _WEEKDAY_RE.search(e.text))]
+    pub = publication_date(published) or reference_date(text)
     out = []
-    for e in doc.ents:
-        if e.label_ != "DATE" and not (e.label_ == "TIME" and _WEEKDAY_RE.search(e.text)):
-            continue
+    for e in spans:
         before = text[max(0, e.start_char - 12) : e.start_char].lower().split()
         ahead = bool(before) and before[-1] in {"until", "by", "next", "till", "before"}
         iso = resolve_date(e.text, pub, ahead=ahead)
@@ -87,11 +103,60 @@ def resolve_date(expr: str, pub: date | None, ahead: bool = False) -> str | None
     settings: dict[str, object] = {"PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["year"] if pub is None else []}
     if pub is not None:
         settings["RELATIVE_BASE"] = datetime(pub.year, pub.month, pub.day)
+    has_year = bool(_YEAR.search(low))
+    if not (_MONTH.search(low) or _NUMERIC_DATE.search(low) or _WEEKDAY_RE.search(low) or _TIME_WORDS.search(low)):
+        # Numbers alone ("94" of a Route 94, "02, 2009" cut from "Apr 02, 2009", "the 3rd"): a year at most.
+        year = _YEAR.search(low)
+        return year.group(0) if year else None
+    if pub is None and not has_year:
+        return None  # "Feb. 17" without a year: dateparser would read 17 as the year 2017
     try:
         dt = dateparser.parse(low, languages=["en"], settings=settings)
     except Exception:  # dateparser raises assorted errors on odd input; an unparsed date is not fatal
         return None
-    return dt.date().isoformat() if dt else None
+    if dt is None:
+        return None
+    day = dt.date()
+    if (_MONTH.search(low) and not (_MONTH_DAY.search(low) or _DAY_MONTH.search(low))) or re.search(r"\bmonth\b", low):
+        return f"{day.year:04d}-{day.month:02d}"  # "in March", "March 2019": a month, not a day of it
+    if pub is not None and not has_year and (_MONTH_DAY.search(low) or _DAY_MONTH.search(low)):
+        day = _nearest_year(day, pub, ahead)
+    return day.isoformat()
+
+
+def _nearest_year(day: date, pub: date, ahead: bool) -> date:
+    """A month and day without a year is the occurrence nearest the publication date ("due in
+    court Feb. 17" in a report of Feb. 3 is two weeks ahead, not a year back); with ``ahead``,
+    the first on or after it."""
+    options = []
+    for year in (pub.year - 1, pub.year, pub.year + 1):
+        try:
+            options.append(day.replace(year=year))
+        except ValueError:  # Feb. 29 in a year without it
+            continue
+    if ahead:
+        later = [d for d in options if d >= pub]
+        return min(later) if later else day
+    return min(options, key=lambda d: (abs((d - pub).days), d > pub))
+
+
+_FULL_DATE = re.compile(
+    r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d"
+    r"|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(?:19|20)\d\d"
+    r"|\d{1,2}\s*/\s*\d{1,2}\s*/\s*(?:19|20)\d\d)\b",
+    re.I,
+)
+
+
+def reference_date(text: str, head_chars: int = 300) -> date | None:
+    """A stand-in for a missing publication date: the first full date (day, month and year)
+    written in the first ``head_chars`` characters, where a dateline or a "Posted" line puts
+    it ("on Feb. 04, 2009", "Posted 2 / 3 / 2009 11:11 PM", "10:55 P. M. FEB. 2, 2009")."""
+    for m in _FULL_DATE.finditer(text[:head_chars]):
+        iso = resolve_date(re.sub(r"\s*/\s*", "/", m.group(0)), None)
+        if iso and len(iso) == 10:
+            return date.fromisoformat(iso)
+    return None
 
 
 _EVENT_DATE = re.compile(

@@ -41,7 +41,7 @@ import numpy as np
 
 from .align import is_credit, is_question
 from .dates import is_event_date
-from .models import Article, ArticleAnalysis, Sentence
+from .models import Article, ArticleAnalysis, DateMention, Sentence
 
 #: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
 FEATURES = ("first", "early", "position", "support", "centrality", "title", "length", "quote", "cited")
@@ -524,9 +524,31 @@ class ExtractiveSummarizer:
         return chosen
 
 
+_MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+
+
 def _day_word(expr: str) -> str | None:
-    m = re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", expr.lower())
-    return m.group(1) if m else None
+    """The day an expression names, as written: a weekday, or a month and day ("feb 17")."""
+    low = expr.lower()
+    m = re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", low)
+    if m:
+        return m.group(1)
+    md = _MONTH_DAY.search(low)
+    return f"{md.group(1)} {int(md.group(2))}" if md else None
+
+
+_STAMP_WORDS = frozenset(
+    "on posted updated published last modified at am pm by est edt pst pdt gmt utc cet cest".split()  # noqa: SIM905
+)
+
+
+def _stamp(sentence: Sentence, mention: DateMention) -> bool:
+    """A line that is only a date ("on Feb. 04, 2009", "Posted: Apr 02, 2009 11:06 PM"): when the
+    report was filed, not an event of the timeline."""
+    a, b = mention.start - sentence.start, mention.end - sentence.start
+    rest = sentence.text[: max(a, 0)] + " " + sentence.text[max(b, 0) :]
+    words = [w for w in re.findall(r"[A-Za-z]{2,}", rest) if w.lower() not in _STAMP_WORDS]
+    return len(words) < 2
 
 
 def timeline(analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
@@ -547,6 +569,8 @@ def timeline(analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]
         if d.sentence not in sents:
             continue
         s = sents[d.sentence]
+        if _stamp(s, d):
+            continue
         fact = fact_of.get((s.article, s.index))
         day = _day_word(d.text)
         if fact is not None and day:

@@ -138,3 +138,24 @@ def test_extract_dates_resolve_against_publication_date() -> None:
     assert is_event_date("Tuesday night") and not is_event_date("ninety years")
     an = _analyse("Schools will stay closed until Friday.", published="2025-04-15T18:30:00Z")
     assert [d.date for d in an.dates] == ["2025-04-18"]
+
+
+def test_extract_dates_month_day_without_year_is_the_nearest_and_never_a_guessed_year() -> None:
+    pub = date(2009, 2, 3)
+    assert resolve_date("Feb. 17", pub) == "2009-02-17"  # due in court in two weeks, not a year back
+    assert resolve_date("Dec. 25", pub) == "2008-12-25"
+    assert resolve_date("Jan. 6", pub, ahead=True) == "2010-01-06"
+    assert resolve_date("Feb. 17", None) is None  # dateparser alone reads "17" as the year 2017
+    assert resolve_date("Feb. 17, 2010", None) == "2010-02-17"
+    assert resolve_date("in March", pub) == "2008-03" and resolve_date("March 2019", None) == "2019-03"
+    assert resolve_date("the 1990s", pub) is None
+
+
+def test_extract_dates_without_publication_date_count_from_the_dateline() -> None:
+    text = "Lineman held\nFeb. 04, 2009\nThe lineman was arrested on Sunday. He is due in court on Feb. 17."
+    dates = {d.text: d.date for d in _analyse(text).dates}
+    assert dates["Feb. 04, 2009"] == "2009-02-04"
+    assert dates["Sunday"] == "2009-02-01" and dates["Feb. 17"] == "2009-02-17"
+    late = "The lineman was arrested on Sunday. " * 12 + "The team spoke on Feb. 04, 2009."
+    # A date deep in the text is no dateline.
+    assert {d.text: d.date for d in _analyse(late).dates}.get("Sunday") is None

@@ -97,6 +97,24 @@ def test_summarize_timeline_borrows_the_date_of_the_same_fact() -> None:
     assert entry["date"] == "2025-04-15" and sorted(entry["citations"]) == ["a", "b"]
 
 
+def test_summarize_timeline_month_days_borrow_too_and_date_lines_are_not_events() -> None:
+    s = Sentence("a", 1, 20, 60, "He is due in court Feb. 17.")
+    stamp = Sentence("a", 0, 0, 19, "Posted Feb. 04, 2009")
+    t = Sentence("b", 0, 0, 40, "He is due in court Feb. 17.")
+    dated = ArticleAnalysis(
+        "a",
+        sentences=[stamp, s],
+        dates=[
+            DateMention("a", "Feb. 04, 2009", 7, 19, 0, "2009-02-04"),
+            DateMention("a", "Feb. 17", 39, 46, 1, "2009-02-17"),
+        ],
+    )
+    undated = ArticleAnalysis("b", sentences=[t], dates=[DateMention("b", "Feb. 17", 19, 26, 0, None)])
+    fact = {"evidence": [{"article": "a", "sentence": 1}, {"article": "b", "sentence": 0}]}
+    (entry,) = timeline([undated, dated], [fact])
+    assert entry["date"] == "2009-02-17" and sorted(entry["citations"]) == ["a", "b"]
+
+
 def test_summarize_overflow_counts_only_the_words_a_reader_keeps() -> None:
     # With overflow, the last sentence is cut at the budget: concepts past the cut must not win it.
     late = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon"
