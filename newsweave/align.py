@@ -28,8 +28,11 @@ from .figures import align_figures
 from .models import Article, ArticleAnalysis, Sentence
 from .quotes import merge_quotes
 
-#: Facts: two sentences of different articles say the same thing at this score.
-FACT_THRESHOLD = 0.68
+#: Facts: two sentences of different articles say the same thing at this score (MiniLM cosine
+#: plus ``LEXICAL_WEIGHT`` × their words' cosine plus the shared-entity/figure bonus).
+FACT_THRESHOLD = 0.76
+#: Weight of the sentences' story-local TF-IDF cosine in the fact score (docs/analysis.md).
+LEXICAL_WEIGHT = 0.6
 #: Each shared entity or aligned figure adds this much to the cosine.
 SHARED_BONUS = 0.03
 #: A summary sentence cites another article when one of its sentences is this close.
@@ -69,12 +72,21 @@ class SimilarityAligner:
         embedder: Sentence embedder (the registry passes MiniLM ONNX).
         threshold: Score at which two sentences state the same fact.
         cite_threshold: Similarity at which an article supports a sentence.
+        lexical_weight: Weight of the sentences' shared words (story-local TF-IDF cosine)
+            beside their embedding cosine in the fact score.
     """
 
-    def __init__(self, embedder: Embedder, threshold: float = FACT_THRESHOLD, cite_threshold: float = CITE_THRESHOLD):
+    def __init__(
+        self,
+        embedder: Embedder,
+        threshold: float = FACT_THRESHOLD,
+        cite_threshold: float = CITE_THRESHOLD,
+        lexical_weight: float = LEXICAL_WEIGHT,
+    ):
         self.embedder = embedder
         self.threshold = threshold
         self.cite_threshold = cite_threshold
+        self.lexical_weight = lexical_weight
 
     def align(
         self, articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], copies: dict[str, str]
@@ -131,18 +143,20 @@ class SimilarityAligner:
         }
         sent_figs = _sentence_figures(analyses, fig_group)
         sub = vecs[keep]
-        sims = sub @ sub.T
+        sims = sub @ sub.T + self.lexical_weight * lexical_similarity([sents[k].text for k in keep])
         art = np.array([sents[k].article for k in keep])
         # Only pairs within reach of the threshold get the (Python-level) entity and figure bonus.
         reach = self.threshold - SHARED_BONUS * 6
         cand = np.argwhere(np.triu(sims >= reach, k=1) & (art[:, None] != art[None, :]))
         pairs: list[tuple[float, int, int]] = []
+        what = [g.get("what") for g in figures]
         for a, b in cand.tolist():
             sa, sb = sents[keep[a]], sents[keep[b]]
             shared = len(ents.get((sa.article, sa.index), set()) & ents.get((sb.article, sb.index), set()))
-            shared_figs = {g for g, _ in sent_figs.get((sa.article, sa.index), [])} & {
-                g for g, _ in sent_figs.get((sb.article, sb.index), [])
-            }
+            fa, fb = _figure_groups(sa, sent_figs), _figure_groups(sb, sent_figs)
+            shared_figs = fa & fb
+            if not shared_figs and {what[g] for g in fa} & {what[g] for g in fb} - {None}:
+                continue  # figures of one kind that the figure stage judged to count different things
             score = float(sims[a, b]) + SHARED_BONUS * (min(shared, 3) + min(len(shared_figs), 3))
             if score >= self.threshold:
                 pairs.append((score, a, b))
@@ -157,10 +171,16 @@ class SimilarityAligner:
             if both:
                 # One sentence per article, unless a lone sentence restates its own article's
                 # sentence in the group (alike at the threshold too): the article says it twice.
+                # Two figures of one article about different things are two statements ("about
+                # 14,000 extra troops since May" restates no "roughly 3000 additional soldiers").
                 small, big = (gb, ga) if len(groups[gb]) == 1 else (ga, gb)
                 lone = groups[small][0]
-                if len(groups[small]) > 1 or any(
-                    sims[lone, k] < self.threshold for k in groups[big] if sents[keep[k]].article in both
+                figs = _figure_groups(sents[keep[lone]], sent_figs)
+                own = [k for k in groups[big] if sents[keep[k]].article in both]
+                if (
+                    len(groups[small]) > 1
+                    or any(sims[lone, k] < self.threshold for k in own)
+                    or any(figs and (other := _figure_groups(sents[keep[k]], sent_figs)) and figs != other for k in own)
                 ):
                     continue
                 ga, gb = big, small
@@ -194,6 +214,20 @@ class SimilarityAligner:
         order = {"conflicting": 0, "corroborated": 1, "single-source": 2}
         out.sort(key=lambda f: (order[f["status"]], -f["sources"], min(e["sentence"] for e in f["evidence"])))
         return out
+
+
+def lexical_similarity(texts: Sequence[str]) -> np.ndarray:
+    """Cosine of the texts' TF-IDF vectors over these texts only (one story's sentences): the
+    words two sentences share, weighted by how rare they are in the story ("harsh retaliation",
+    "leave Iraq"), where the sentence embedding sees mostly the topic."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, token_pattern=r"(?u)\b[A-Za-z][A-Za-z]+\b")
+    try:
+        x = vectorizer.fit_transform(texts)
+    except ValueError:  # no word left (stop words, numbers only)
+        return np.zeros((len(texts), len(texts)))
+    return np.asarray((x @ x.T).toarray())
 
 
 #: Sentences shorter than this are not embedded (captions, bylines): their vector is zero.
@@ -260,6 +294,10 @@ def _conflict_pairs(
             if sents[keep[a]].article != sents[keep[b]].article and (a, b) not in linked:
                 out.append((score, a, b))
     return out
+
+
+def _figure_groups(sentence: Sentence, sent_figs: dict[tuple[str, int], list[tuple[int, str]]]) -> set[int]:
+    return {g for g, _ in sent_figs.get((sentence.article, sentence.index), [])}
 
 
 def _sentence_figures(

@@ -241,3 +241,43 @@ def test_align_credit_lines_are_not_facts_but_sentences_starting_with_by_are() -
     sents = [Sentence("a", i, 0, len(t), t) for i, t in enumerate(texts)]
     facts = SimilarityAligner(HashingEmbedder()).align(arts, [ArticleAnalysis("a", sentences=sents)], {})["facts"]
     assert [f["text"] for f in facts] == [news[0]]
+
+
+def test_align_facts_shared_rare_words_link_what_the_embedding_only_finds_related() -> None:
+    texts = [
+        "Iran has warned of harsh retaliation after the strike near the airport.",
+        "The supreme leader warned that harsh retaliation is waiting.",
+        "Schools in the capital stayed open on Monday morning.",
+    ]
+    sents = [Sentence(a, 0, 0, len(t), t) for a, t in zip("abc", texts, strict=True)]
+    ans = [ArticleAnalysis(s.article, sentences=[s]) for s in sents]
+    gram = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.3], [0.3, 0.3, 1.0]])  # the embedding: related, not the same
+    vecs = np.linalg.cholesky(gram).astype(np.float32)
+
+    def grouped(weight: float) -> list[list[str]]:
+        aligner = SimilarityAligner(HashingEmbedder(), lexical_weight=weight)
+        facts = aligner.facts(sents, vecs, ans, [], EntityIndex([]), {})
+        return sorted(sorted(e["article"] for e in f["evidence"]) for f in facts)
+
+    assert grouped(0.6) == [["a", "b"], ["c"]]
+    assert grouped(0.0) == [["a"], ["b"], ["c"]]
+
+
+def test_align_facts_figures_the_figure_stage_kept_apart_keep_their_sentences_apart() -> None:
+    texts = ["Almost 3,000 troops will be sent to the region.", "About 14,000 extra troops were sent to the region."]
+    sents = [Sentence(a, 0, 0, len(t), t) for a, t in zip("ab", texts, strict=True)]
+    ans = [
+        ArticleAnalysis("a", sentences=sents[:1], figures=[_fig("a", 3000, "almost", "troop", "Almost 3,000 troops")]),
+        ArticleAnalysis("b", sentences=sents[1:], figures=[_fig("b", 14000, "about", "troop", "About 14,000 extra")]),
+    ]
+    vecs = np.ones((2, 1), dtype=np.float32)  # the same words and topic: only the figures tell them apart
+    apart = [
+        {"what": "troop", "status": "single-source", "mentions": [{"article": "a", "start": 0}]},
+        {"what": "troop", "status": "single-source", "mentions": [{"article": "b", "start": 0}]},
+    ]
+    aligner = SimilarityAligner(HashingEmbedder())
+    facts = aligner.facts(sents, vecs, ans, apart, EntityIndex([]), {"a": "a", "b": "b"})
+    assert [f["status"] for f in facts] == ["single-source", "single-source"]
+    together = [{"what": "troop", "status": "agree", "mentions": apart[0]["mentions"] + apart[1]["mentions"]}]
+    (fact,) = aligner.facts(sents, vecs, ans, together, EntityIndex([]), {"a": "a", "b": "b"})
+    assert fact["status"] == "corroborated"
