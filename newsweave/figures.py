@@ -263,14 +263,14 @@ def _value(m: re.Match[str]) -> tuple[float, str | None, int] | None:
 def _not_a_figure(text: str, m: re.Match[str], s: int, e: int, skip: list[tuple[int, int]]) -> bool:
     raw = m.group("num")
     ns = m.start("num")
-    if s > 0 and (text[s - 1].isalnum() or text[s - 1] in "-/."):
+    if s > 0 and (text[s - 1].isalnum() or text[s - 1] in "-/.:"):
         return True  # part of a code or identifier ("F-35", "COVID-19", "v2.1")
     if _ORDINAL_TAIL.match(text, m.end("num")):
         return True  # "82nd Airborne"
     if e < len(text) and text[e : e + 1].isalnum() and not m.group("pct"):
         return True
-    if text[e : e + 1] == "/" and text[e + 1 : e + 2].isdigit():
-        return True  # a date, fraction or score ("9/11", "19.2/40")
+    if text[e : e + 1] in "/:" and text[e + 1 : e + 2].isdigit():
+        return True  # a date, fraction, score or clock time ("9/11", "19.2/40", "11:06 PM")
     if _FRACTION_RE.match(text, e):
         return True  # "about two-thirds of the ground"
     if _CLOCK_RE.match(text, e):
@@ -340,6 +340,9 @@ def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
             break
         if tok.pos_ == "NOUN" and tok.is_alpha:
             best = (normalise_noun(tok.text), tok.idx + len(tok.text))
+            glued = _hyphen_tail(doc, tok)
+            if glued is not None:  # "seven run-ins": the whole hyphenated noun
+                return normalise_noun(f"{tok.text}-{glued.text}"), glued.idx + len(glued.text)
             nxt = tok.nbor(1) if tok.i + 1 < len(doc) else None
             if not (nxt is not None and nxt.pos_ == "NOUN" and nxt.is_alpha):
                 return best
@@ -356,6 +359,14 @@ def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
             continue
         break
     return best if best else (None, end_char)
+
+
+def _hyphen_tail(doc: Doc, tok: Token) -> Token | None:
+    """The word glued to ``tok`` by a hyphen ("run" + "-" + "ins"), or None."""
+    if tok.whitespace_ or tok.i + 2 >= len(doc):
+        return None
+    dash, tail = doc[tok.i + 1], doc[tok.i + 2]
+    return tail if dash.text == "-" and not dash.whitespace_ and tail.is_alpha else None
 
 
 def normalise_noun(word: str) -> str:
@@ -464,6 +475,8 @@ def align_figures(
             nsim = 1.0 if ka == kb else float(nvec[ka] @ nvec[kb])
             csim = float(cvec[i] @ cvec[j])
             if a.article == b.article:
+                if a.sentence == b.sentence:
+                    continue  # one sentence lists two things ("X was suspended four games, and Y …")
                 # One article restating its own figure ("roughly 3000 additional soldiers" …
                 # "thousands of additional soldiers"): one thing, so another article's figure
                 # cannot pair with the restatement as if it were a second thing.

@@ -24,7 +24,9 @@ Only sentences that stand alone are chosen: not questions (subheadings,
 rhetorical asks), not quotes without their speaker, and not the tail of a
 quote opened in an earlier sentence.
 Each summary sentence cites every article that carries the same statement
-(its fact's evidence, or a sentence close in meaning).
+(its fact's evidence, or a sentence close in meaning). The summary shows what
+most sources say first (selection order among equals); for a reader who cuts
+at the budget (``overflow``) it keeps the selection order, best first.
 """
 
 from __future__ import annotations
@@ -463,6 +465,10 @@ class ExtractiveSummarizer:
                 cites |= {e["article"] for e in fact["evidence"]}
             status = fact["status"] if fact is not None else ("corroborated" if len(cites) > 1 else "single-source")
             summary.append({"text": s.text, "citations": sorted(cites), "status": status})
+        if not self.overflow:
+            # What most sources say first (a stable sort keeps the selection order among equals);
+            # a reader who cuts at the budget (overflow) gets the selection order, best first.
+            summary.sort(key=lambda item: -len(item["citations"]))
         rank = {(s.article, s.index): i for i, (_, s, _) in enumerate(ranked)}
         singles = [
             f

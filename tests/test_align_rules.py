@@ -141,6 +141,17 @@ def test_align_figures_an_article_restating_its_figure_keeps_both_in_one_group()
     assert by_text["Some 5,200 soldiers"]["status"] == "single-source"
 
 
+def test_align_figures_two_figures_of_one_sentence_are_two_things() -> None:
+    text = "Jo Reyes was suspended four games, and Sam Lee was suspended for the first four games of the season."
+    sents = {("a", 0): Sentence("a", 0, 0, len(text), text)}
+    figs = [
+        _fig("a", 4, None, "game", "four games"),
+        dataclasses.replace(_fig("a", 4, None, "game", "four games"), start=70),
+    ]
+    groups = align_figures(figs, sents, HashingEmbedder())
+    assert [len(g["mentions"]) for g in groups] == [1, 1]
+
+
 def test_align_quotes_merge_trimmed_variants_with_one_speaker() -> None:
     q1 = Quote(
         "a", "We took action last night to stop a war. We did not take action to start a war.", 0, 80, "Trump", 0

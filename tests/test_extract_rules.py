@@ -40,6 +40,12 @@ def test_extract_figures_skip_ordinals_years_and_us() -> None:
     assert _analyse(text).figures == []
 
 
+def test_extract_figures_skip_clock_times_and_keep_hyphenated_nouns_whole() -> None:
+    text = "Posted: Apr 02, 2009 11:06 PM CEST\nIn 2006 there were seven run-ins with the law by players."
+    figs = _analyse(text).figures
+    assert [(f.text, f.counted, f.value) for f in figs] == [("seven run-ins", "run-in", 7.0)]
+
+
 def test_extract_word_numbers() -> None:
     assert word_number("twenty-five") == 25
     assert word_number("a dozen") == 12

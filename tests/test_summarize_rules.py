@@ -140,3 +140,15 @@ def test_summarize_chooses_only_sentences_that_stand_alone() -> None:
     weights = {c: 1.0 for t in texts for c in concepts(t)}
     chosen = ExtractiveSummarizer(max_words=200, min_words=0).select(ranked, weights)
     assert sorted(s.index for s, _ in chosen) == [4, 5]
+
+
+def test_summarize_puts_what_most_sources_say_first_unless_a_reader_cuts_at_the_budget() -> None:
+    articles, analyses, alignment = _story()
+    for score in alignment["sentences"]:  # the single-source sentence scores best, so it is chosen first
+        if (score["article"], score["sentence"]) == ("b", 2):
+            score["title_similarity"] = 5.0
+    shown = ExtractiveSummarizer(max_words=60, min_words=20).summarize(articles, analyses, alignment)["summary"]
+    counts = [len(s["citations"]) for s in shown]
+    assert counts == sorted(counts, reverse=True) and counts[-1] == 1
+    cut = ExtractiveSummarizer(max_words=60, min_words=20, overflow=True).summarize(articles, analyses, alignment)
+    assert cut["summary"][0]["citations"] == ["b"]
