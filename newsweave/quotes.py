@@ -73,7 +73,11 @@ _SAY = r"(?:" + "|".join(sorted(SAY_VERBS, key=len, reverse=True)) + r")"
 # A name's word: a title abbreviation or initial may end in a period ("Rear Adm. Hossein
 # Khanzadi said"), any other word may not, so a name never runs on into the next sentence
 # ("said one centrist Democrat. Moderate Democrats watched" is not a name).
-_ABBREV = r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Adm|Capt|Sgt|Maj|Prof|Rev|Jr|Sr|St|[A-Z])\."
+#: Title abbreviations written before a name ("Capt. Tom Tennant"): a sentence never ends on one.
+TITLE_ABBREVIATIONS: tuple[str, ...] = tuple(
+    "Mr Mrs Ms Dr Sen Rep Gov Gen Lt Col Adm Capt Sgt Maj Prof Rev Cpl Pvt Cmdr Det Supt Insp".split()  # noqa: SIM905
+)
+_ABBREV = r"(?:" + "|".join(TITLE_ABBREVIATIONS) + r"|Jr|Sr|St|[A-Z])\."
 _NAME_WORD = r"(?:" + _ABBREV + r"|[A-Z][\w'’-]+)"
 _NAME = r"(" + _NAME_WORD + r"(?:\s+(?:" + _NAME_WORD + r"|al-\w+|bin|de|van|von))*)"
 _AFTER_SAID_X = re.compile(r"\s*[,.!?]?\s*" + _SAY + r"\s+(?:(?:[a-z]+\s+){0,3})" + _NAME)

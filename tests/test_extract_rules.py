@@ -105,6 +105,16 @@ def test_extract_a_quote_of_two_sentences_stays_with_the_sentence_that_introduce
     assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
+def test_extract_a_sentence_never_ends_on_a_title_before_a_name() -> None:
+    text = "Police named the officer who died as 51-year-old Capt. Tom Tennant.\nThe chief was hurt."
+    sentences = _analyse(text).sentences
+    assert [s.text for s in sentences] == [
+        "Police named the officer who died as 51-year-old Capt. Tom Tennant.",
+        "The chief was hurt.",
+    ]
+    assert [s.index for s in sentences] == [0, 1] and all(text[s.start : s.end] == s.text for s in sentences)
+
+
 def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
     cases = {
         "WASHINGTON—The president spoke.": "The president spoke.",
