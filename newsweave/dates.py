@@ -148,11 +148,34 @@ _FULL_DATE = re.compile(
 )
 
 
+#: Words a date stamp line may carry besides the date ("Posted: Apr 02, 2009 11:06 PM CEST").
+_STAMP_WORDS = frozenset(
+    "on posted updated published last modified at am pm by est edt cst cdt pst pdt gmt utc cet cest".split()  # noqa: SIM905
+)
+
+
+def is_stamp(rest: str) -> bool:
+    """Whether what is left of a line or sentence once its date is taken out says nothing
+    happened: only stamp words, weekdays and times ("Posted", "Updated 1:32 PM PDT")."""
+    words = [w for w in re.findall(r"[A-Za-z]{2,}", rest) if w.lower() not in _STAMP_WORDS]
+    return all(w.lower() in WEEKDAYS for w in words) and len(words) < 2
+
+
 def reference_date(text: str, head_chars: int = 300) -> date | None:
     """A stand-in for a missing publication date: the first full date (day, month and year)
-    written in the first ``head_chars`` characters, where a dateline or a "Posted" line puts
-    it ("on Feb. 04, 2009", "Posted 2 / 3 / 2009 11:11 PM", "10:55 P. M. FEB. 2, 2009")."""
-    for m in _FULL_DATE.finditer(text[:head_chars]):
+    in the first ``head_chars`` characters that is a dateline or a date stamp: alone on its
+    line but for stamp words ("on Feb. 04, 2009", "Posted 2 / 3 / 2009 11:11 PM", "10:55 P. M.
+    FEB. 2, 2009"), or followed by a dash ("WASHINGTON, Feb. 3, 2009 — "). A date inside a
+    sentence ("sentenced Saturday for the crimes he committed on March 11, 2005") is an event
+    of the story, not when it was written."""
+    head = text[:head_chars]
+    for m in _FULL_DATE.finditer(head):
+        start = head.rfind("\n", 0, m.start()) + 1
+        end = head.find("\n", m.end())
+        line_rest = head[start : m.start()] + " " + head[m.end() : end if end >= 0 else len(head)]
+        dashed = re.match(r"\s*(?:\([^)]*\)\s*)?(?:—|–|--?)\s", head[m.end() :]) is not None
+        if not (dashed or (end >= 0 and is_stamp(line_rest))):
+            continue
         iso = resolve_date(re.sub(r"\s*/\s*", "/", m.group(0)), None)
         if iso and len(iso) == 10:
             return date.fromisoformat(iso)

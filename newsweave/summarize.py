@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .align import is_credit, is_question
-from .dates import is_event_date
+from .dates import is_event_date, is_stamp
 from .models import Article, ArticleAnalysis, DateMention, Sentence
 
 #: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
@@ -543,18 +543,11 @@ def _day_word(expr: str) -> str | None:
     return f"{md.group(1)} {int(md.group(2))}" if md else None
 
 
-_STAMP_WORDS = frozenset(
-    "on posted updated published last modified at am pm by est edt pst pdt gmt utc cet cest".split()  # noqa: SIM905
-)
-
-
 def _stamp(sentence: Sentence, mention: DateMention) -> bool:
     """A line that is only a date ("on Feb. 04, 2009", "Posted: Apr 02, 2009 11:06 PM"): when the
     report was filed, not an event of the timeline."""
     a, b = mention.start - sentence.start, mention.end - sentence.start
-    rest = sentence.text[: max(a, 0)] + " " + sentence.text[max(b, 0) :]
-    words = [w for w in re.findall(r"[A-Za-z]{2,}", rest) if w.lower() not in _STAMP_WORDS]
-    return len(words) < 2
+    return is_stamp(sentence.text[: max(a, 0)] + " " + sentence.text[max(b, 0) :])
 
 
 def timeline(analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:

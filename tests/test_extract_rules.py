@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from newsweave.dates import is_event_date, resolve_date
+from newsweave.dates import is_event_date, reference_date, resolve_date
 from newsweave.extract import DATELINE, SpacyExtractor, analyse_doc, split_sentences
 from newsweave.figures import word_number
 from newsweave.models import Article
@@ -173,5 +173,8 @@ def test_extract_dates_without_publication_date_count_from_the_dateline() -> Non
     assert dates["Feb. 04, 2009"] == "2009-02-04"
     assert dates["Sunday"] == "2009-02-01" and dates["Feb. 17"] == "2009-02-17"
     late = "The lineman was arrested on Sunday. " * 12 + "The team spoke on Feb. 04, 2009."
-    # A date deep in the text is no dateline.
+    # A date deep in the text is no dateline, nor is an event's date in the first sentence.
     assert {d.text: d.date for d in _analyse(late).dates}.get("Sunday") is None
+    event = "He was sentenced on Saturday for the crimes he committed on March 11, 2005.\nHe wept."
+    assert {d.text: d.date for d in _analyse(event).dates}.get("Saturday") is None
+    assert reference_date("WASHINGTON, Feb. 3, 2009 \u2014 The president spoke.") == date(2009, 2, 3)
