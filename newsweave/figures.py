@@ -158,6 +158,13 @@ _RATE_WORDS = {"hour", "day", "week", "month", "year"}
 _CLOCK_RE = re.compile(r"\s?[ap]\.?\s?m\b\.?", re.I)
 #: "Ninety to 95 percent": the first number of a percent range is a percent too.
 _PCT_RANGE_RE = re.compile(r"\s*(?:to|-|–)\s*\d[\d.,]*(?:\s?%|\s+per ?cent\b|\s+percent\b)", re.I)
+#: The first number of a range takes the scale of the second ("$140-150 million", "between
+#: $140 and $150 million"); bare letter scales only after a currency sign, as in ``_value``.
+_SCALE_RANGE_RE = re.compile(
+    r"\s*(?:-|–|to|and)\s*(?P<cur>US\$|\$|£|€)?\d[\d.,]*(?:\s*|-)"
+    r"(?P<scale>hundred|thousand|million|billion|trillion|(?<=\d)(?:bn|mn|tn|m|b|k)|(?<=\s)(?:bn|mn|tn))\b",
+    re.I,
+)
 #: Scale words that make a number a figure even when nothing counted follows ("claims rose to 6.8 million").
 _SCALED_RE = re.compile(r"\b(?:thousand|million|billion|trillion|bn|mn|tn)\b|\d,\d{3}", re.I)
 #: Words between a number and its noun that qualify rather than name what is counted.
@@ -213,6 +220,9 @@ def find_figures(text: str, article_id: str, doc: Doc, sent_of: Callable[[int], 
                 continue
             if unit is None and not meas and _PCT_RANGE_RE.match(text, e):
                 unit = "percent"
+            scaled = None if m.group("scale") or meas else _SCALE_RANGE_RE.match(text, e)
+            if scaled and (m.group("cur") or not scaled.group("cur")):
+                value *= _SCALE[scaled.group("scale").lower()]  # "$140-150 million": $140 million
             cw = None if unit or meas else _CURRENCY_WORD_RE.match(text, e)
             if cw:
                 unit, e = _CURRENCY_WORDS[cw.group(1).lower()], cw.end()
@@ -466,6 +476,7 @@ def align_figures(
     pairs: list[tuple[float, int, int]] = []
     restated: list[tuple[float, int, int]] = []
     doubtful: list[tuple[float, int, int]] = []
+    conflicting: set[tuple[int, int]] = set()
     for i in range(n):
         for j in range(i + 1, n):
             a, b = figs[i], figs[j]
@@ -495,10 +506,14 @@ def align_figures(
         # sentences around them with the numbers masked, so "two" and "four" do not decide it.
         idx = sorted({k for _, i, j in doubtful for k in (i, j)})
         masked = dict(zip(idx, embedder.embed([_masked_context(figs[k], sentences) for k in idx]), strict=True))
+        both = _stated_together(figs)
         for nsim, i, j in doubtful:
             csim = float(masked[i] @ masked[j])
+            if _key(figs[i], figs[j]) in both:
+                continue  # an article that gives both values tells us they count different things
             if csim >= context_threshold + 0.17:
                 pairs.append((nsim + csim, i, j))
+                conflicting.add((i, j))
     group_of = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     ordered = [(True, i, j) for _, i, j in sorted(restated, reverse=True)]
@@ -509,6 +524,10 @@ def align_figures(
             continue
         if not own and {figs[k].article for k in members[gi]} & {figs[k].article for k in members[gj]}:
             continue  # one thing per article per group (its restatements included)
+        if (i, j) not in conflicting and _chains_a_conflict(
+            [figs[k] for k in members[gi]], [figs[k] for k in members[gj]]
+        ):
+            continue  # only a pair that passed the conflict bar may make a group disagree
         for k in members[gj]:
             group_of[k] = gi
         members[gi].extend(members.pop(gj))
@@ -522,6 +541,33 @@ def align_figures(
     order = {"conflict": 0, "agree": 1, "single-source": 2}
     out.sort(key=lambda g: (order[g["status"]], -len(g["mentions"]), g["what"]))
     return out
+
+
+def _key(a: Figure, b: Figure) -> tuple[str, float, float]:
+    lo, hi = sorted((a.value, b.value))
+    return (a.counted or a.unit or "", lo, hi)
+
+
+def _stated_together(figs: Sequence[Figure]) -> set[tuple[str, float, float]]:
+    """(noun, value, value) for two values of one noun that one article states both of
+    ("In 54 games with the Angels … a combined 157 games"): two things, never one in conflict."""
+    by_article: dict[str, list[Figure]] = {}
+    for f in figs:
+        by_article.setdefault(f.article, []).append(f)
+    out: set[tuple[str, float, float]] = set()
+    for fs in by_article.values():
+        for i, a in enumerate(fs):
+            for b in fs[i + 1 :]:
+                if a.value != b.value and (a.counted or a.unit) == (b.counted or b.unit):
+                    out.add(_key(a, b))
+    return out
+
+
+def _chains_a_conflict(a: Sequence[Figure], b: Sequence[Figure]) -> bool:
+    """Whether joining two groups that each agree would make one that does not: two agreeing
+    links ("54 games with the Angels" ~ "about 60 games" ~ "a combined 157 games") chain two
+    different things, which no pair judged as the same thing with other numbers."""
+    return compatible(a) and compatible(b) and not compatible([*a, *b])
 
 
 def _what(fs: Sequence[Figure]) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 from newsweave.align import SimilarityAligner, is_credit, root_of
 from newsweave.embed import HashingEmbedder
 from newsweave.entities import EntityIndex, key_tokens
-from newsweave.figures import align_figures, compatible
+from newsweave.figures import _chains_a_conflict, align_figures, compatible
 from newsweave.models import Article, ArticleAnalysis, EntityMention, Figure, Quote, Sentence
 from newsweave.quotes import merge_quotes
 
@@ -150,6 +150,30 @@ def test_align_figures_two_figures_of_one_sentence_are_two_things() -> None:
     ]
     groups = align_figures(figs, sents, HashingEmbedder())
     assert [len(g["mentions"]) for g in groups] == [1, 1]
+
+
+def test_align_figures_values_one_article_states_both_are_never_a_conflict() -> None:
+    short, long_ = "He played 54 games with the Angels this season.", "He played 157 games with the Angels this season."
+    both = "Totals: 54 games and 157 games."  # worded unlike the others, so it pairs with neither
+    sents = {("a", 0): both, ("b", 0): long_, ("c", 0): short}
+    sentences = {k: Sentence(k[0], k[1], 0, len(t), t) for k, t in sents.items()}
+
+    def fig(article: str, value: float, at: int) -> Figure:
+        text = f"{int(value)} games"
+        return dataclasses.replace(_fig(article, value, None, "game", text), start=at, end=at + len(text))
+
+    stated = [fig("a", 54, 8), fig("a", 157, 21)]
+    reports = [fig("b", 157, 10), fig("c", 54, 10)]
+    assert [g["status"] for g in align_figures(reports, sentences, HashingEmbedder())] == ["conflict"]
+    groups = align_figures(stated + reports, sentences, HashingEmbedder())
+    assert "conflict" not in {g["status"] for g in groups}  # a tells 54 and 157 games apart
+
+
+def test_align_figures_two_agreeing_links_do_not_chain_into_a_conflict() -> None:
+    low, mid, high = (_fig(a, v, h, "game", "x") for a, v, h in (("a", 54, None), ("b", 60, "about"), ("c", 66, None)))
+    assert compatible([low, mid]) and compatible([mid, high]) and not compatible([low, high])
+    assert _chains_a_conflict([low, mid], [high])
+    assert not _chains_a_conflict([low], [mid])
 
 
 def test_align_quotes_merge_trimmed_variants_with_one_speaker() -> None:

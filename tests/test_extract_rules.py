@@ -40,6 +40,13 @@ def test_extract_figures_skip_ordinals_years_and_us() -> None:
     assert _analyse(text).figures == []
 
 
+def test_extract_figures_first_number_of_a_range_takes_the_second_ones_scale() -> None:
+    text = "Teams offered $140-150 million. Others bid between $140 and $150 million. It rose 5 to 7 percent."
+    values = [(f.text, f.value, f.unit) for f in _analyse(text).figures]
+    assert ("$140", 140e6, "USD") in values and values.count(("$140", 140e6, "USD")) == 2
+    assert ("$150 million", 150e6, "USD") in values and ("5", 5.0, "percent") in values
+
+
 def test_extract_figures_skip_clock_times_and_keep_hyphenated_nouns_whole() -> None:
     text = "Posted: Apr 02, 2009 11:06 PM CEST\nIn 2006 there were seven run-ins with the law by players."
     figs = _analyse(text).figures
