@@ -185,12 +185,14 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         return max(0, bisect.bisect_right(starts, offset) - 1)
 
     entities = [
-        EntityMention(article.id, e.text, e.label_, e.start_char, e.end_char, sent_of(e.start_char))
+        EntityMention(article.id, article.text[start:end], e.label_, start, end, sent_of(start))
         for e in doc.ents
         if e.label_ in ENTITY_LABELS
         and e.text.strip()
         and not _part_of_word(article.text, e.start_char, e.end_char)
         and not _common_nouns(e)
+        for start, end in [_without_stray_title(article.text, e.start_char, e.end_char)]
+        if end > start
     ]
     return ArticleAnalysis(
         article=article.id,
@@ -200,6 +202,28 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         figures=find_figures(article.text, article.id, doc, sent_of),
         dates=find_dates(article.text, article.id, article.published, doc, sent_of),
     )
+
+
+_TITLE_WORD = re.compile(r"(?<!\S)(?:" + "|".join(TITLE_ABBREVIATIONS) + r")\.?(?=\s|$)")
+
+
+def _without_stray_title(text: str, start: int, end: int) -> tuple[int, int]:
+    """An entity span cut at a title abbreviation that does not start it: the title belongs to
+    the name after it. "Oregon State Police Lt. Hastings" is Hastings; "Oregon State Police Lt"
+    (the name cut off) is the police; a span that is only a title ("Sgt") comes back empty. A
+    title that starts the span ("Gen. Qassem Soleimani") stays: the entity stage reads it."""
+    inner = [m for m in _TITLE_WORD.finditer(text[start:end]) if m.start() > 0]
+    if not inner and _TITLE_WORD.fullmatch(text[start:end].strip()):
+        return start, start
+    if not inner:
+        return start, end
+    last = inner[-1]
+    after = start + last.end()
+    after += len(text[after:end]) - len(text[after:end].lstrip())
+    if after < end:
+        return after, end
+    before = re.sub(r"(?:\s*(?:,|&|\band\b))+\s*$", "", text[start : start + inner[0].start()])
+    return start, start + len(before.rstrip())  # "Oregon State Police and Capt" is the police
 
 
 def _common_nouns(span: Span) -> bool:

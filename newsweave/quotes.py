@@ -68,6 +68,18 @@ SAY_VERBS = {
     "described",
     "announced",
     "threatened",
+    "asked",
+    "asks",
+    "answered",
+    "responded",
+    "confirmed",
+    "recalled",
+    "exclaimed",
+    "shouted",
+    "testified",
+    "acknowledged",
+    "admitted",
+    "conceded",
 }
 _SAY = r"(?:" + "|".join(sorted(SAY_VERBS, key=len, reverse=True)) + r")"
 # A name's word: a title abbreviation or initial may end in a period ("Rear Adm. Hossein
@@ -267,12 +279,12 @@ def _after(
     verb, speaker = _after_parse(doc, sp.open, sp.close, stop, persons, text, lambda _: pronoun(sp.open), ended)
     if verb:  # the parse found the reporting verb: its verdict stands
         return speaker
-    m = _AFTER_SAID_X.match(after)
-    if m and m.group(1).split()[0] not in _NOT_NAMES:
-        return m.group(1).rstrip(".,")
-    m = _AFTER_X_SAID.match(after)
-    if m and m.group(1).split()[0] not in _NOT_NAMES:
-        return m.group(1).rstrip(".,")
+    for pattern in (_AFTER_SAID_X, _AFTER_X_SAID):
+        m = pattern.match(after)
+        if m and m.group(1).split()[0] not in _NOT_NAMES:
+            named = m.group(1).rstrip(".,")
+            titled = _TITLED_NAME.search(named)  # "Oregon State Police Lt. Hastings" is Hastings
+            return titled.group(1) if titled else named
     if _AFTER_PRONOUN.match(after):
         return pronoun(sp.open)
     return None
@@ -304,8 +316,12 @@ def _after_parse(
         if t.text.lower() in SAY_VERBS:
             verb = t
             break
-        if i > 0 and t.text in {".", "!", "?", ";", ":"}:
-            return False, None  # a new sentence starts before any reporting verb
+        if (
+            i > 0
+            and t.text in {".", "!", "?", ";", ":"}
+            and not (t.text == "." and toks[i - 1].text in TITLE_ABBREVIATIONS)
+        ):
+            return False, None  # a new sentence starts before any reporting verb ("Lt." starts none)
     if verb is None:
         return False, None
     objects = {c.dep_ for c in verb.children} & {"dobj", "ccomp"}
@@ -323,11 +339,14 @@ def _after_parse(
             return True, pronoun(lo)
     else:
         start = end = verb.idx + len(verb.text)
-        for t in toks[toks.index(verb) + 1 :][:8]:
+        after_verb = toks[toks.index(verb) + 1 :][:10]
+        for k, t in enumerate(after_verb):
+            if t.text == "." and k > 0 and after_verb[k - 1].text in TITLE_ABBREVIATIONS:
+                continue  # "said Lt. Gregg Hastings": the title's full stop ends nothing
             if t.text in {",", ".", ";", ":", "(", "—", "–", "-"}:
                 break
             end = t.idx + len(t.text)
-    named = [p for p in persons if start <= p.start and p.end <= end]
+    named = [p for p in persons if start <= p.start and p.end <= end and p.text.rstrip(".") not in TITLE_ABBREVIATIONS]
     if named:
         # The verb's subject when it is one of them ("Biden adviser Jake Sullivan said": not
         # Biden); else the person nearest the verb.
@@ -447,10 +466,18 @@ def _phrase(tok: Token, doc: Doc) -> Span:
     return doc[left[0].i : tok.i + 1] if left else doc[tok.i : tok.i + 1]
 
 
+_TITLED_NAME = re.compile(
+    r"\b(?:" + "|".join(TITLE_ABBREVIATIONS) + r")\.\s+([A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)*)$"
+)
+
+
 def _resolve_surface(
     span: Span, persons: Sequence[EntityMention], text: str, pronoun: Callable[[int], str | None]
 ) -> str | None:
     words = span.text.strip()
+    titled_name = _TITLED_NAME.search(words)
+    if titled_name:  # "Oregon State Police Lt. Hastings": the person after the title
+        return titled_name.group(1)
     low = words.lower()
     if low in _PRONOUNS:
         return pronoun(span.start_char) if low in {"he", "she"} else None

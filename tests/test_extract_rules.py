@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from newsweave.dates import is_event_date, reference_date, resolve_date
-from newsweave.extract import DATELINE, SpacyExtractor, analyse_doc, split_sentences
+from newsweave.extract import DATELINE, SpacyExtractor, _without_stray_title, analyse_doc, split_sentences
 from newsweave.figures import word_number
 from newsweave.models import Article
 from newsweave.nlp import parse
@@ -120,6 +120,28 @@ def test_extract_a_sentence_never_ends_on_a_title_before_a_name() -> None:
         "The chief was hurt.",
     ]
     assert [s.index for s in sentences] == [0, 1] and all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_extract_a_title_abbreviation_belongs_to_the_name_after_it() -> None:
+    an = _analyse('Police gave few details. "That person is dangerous," said Sgt. Gregg Hastings of the state police.')
+    assert [q.speaker for q in an.quotes] == ["Gregg Hastings"]
+    assert [e.text for e in an.entities] == ["Gregg Hastings"]  # not "Sgt" on its own
+    an = _analyse('"That person is dangerous," said Lt. Gregg Hastings.')
+    assert [q.speaker for q in an.quotes] == ["Gregg Hastings"]
+    an = _analyse('"This man took two lives," Oregon State Police Lt. Hastings said.')
+    assert [q.speaker for q in an.quotes] == ["Hastings"]
+    assert _without_stray_title("Oregon State Police and Capt", 0, 28) == (0, 19)  # the police, not "… and"
+    assert _without_stray_title("Gen. Qassem Soleimani", 0, 21) == (0, 21)  # a leading title stays
+
+
+def test_extract_asking_and_confirming_verbs_attribute_quotes_to_their_subject() -> None:
+    cases = {
+        'David Rossi asked Coleman, "Are you going to switch it every time?"': "David Rossi",
+        '"So which is it?" Deputy Public Defender Peter Lynch asked Coleman.': "Peter Lynch",
+        '"I did not see the gun," Jo Reyes testified.': "Jo Reyes",
+    }
+    for text, speaker in cases.items():
+        assert [q.speaker for q in _analyse(text).quotes] == [speaker], text
 
 
 def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
