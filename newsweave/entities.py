@@ -163,9 +163,15 @@ def role_before(text: str) -> tuple[str | None, frozenset[str]]:
 
 
 def _similar(a: str, b: str) -> bool:
+    """One name spelled two ways ("qassem"/"qasem", "soleimani"/"suleimani"); short names need
+    to be closer ("bella" is not "bell", a character is not the actress)."""
     from rapidfuzz.fuzz import ratio
 
-    return a == b or (len(a) > 3 and len(b) > 3 and a[0] == b[0] and ratio(a, b) >= 80)
+    if a == b:
+        return True
+    if len(a) <= 3 or len(b) <= 3 or a[0] != b[0]:
+        return False
+    return ratio(a, b) >= (90 if min(len(a), len(b)) <= 5 else 80)
 
 
 def _same_name(a: list[str], b: list[str]) -> bool:

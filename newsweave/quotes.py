@@ -518,6 +518,17 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower().replace("’", "'")))
 
 
+def _described(speaker: str) -> bool:
+    """A speaker given by description, not name ("the judge", "officials")."""
+    return speaker[:1].islower()
+
+
+def _same_speaker(a: str | None, b: str | None) -> bool:
+    """Whether two attributions can be one quote's: the same name, or one of them unknown or
+    only a description ("the judge" and Bodiford, for the judge's same words in two outlets)."""
+    return a is None or b is None or a == b or _described(a) or _described(b)
+
+
 def merge_quotes(quotes: Sequence[Quote], speaker_of: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
     """One entry per distinct quote; the same quote across outlets (trimmed or reworded) is merged.
 
@@ -539,13 +550,13 @@ def merge_quotes(quotes: Sequence[Quote], speaker_of: dict[tuple[str, str], str]
         for g in merged:
             short = min(len(norm), len(g["_norm"]))
             close = partial_ratio(norm, g["_norm"]) >= 90 or (short > 40 and token_set_ratio(norm, g["_norm"]) >= 85)
-            if close and (speaker is None or g["speaker"] is None or speaker == g["speaker"]) and short >= 12:
+            if close and _same_speaker(speaker, g["speaker"]) and short >= 12:
                 home = g
                 break
         if home is None:
             home = {"speaker": speaker, "text": q.text, "mentions": [], "_norm": norm}
             merged.append(home)
-        if home["speaker"] is None and speaker:
+        if speaker and (home["speaker"] is None or _described(home["speaker"])):
             home["speaker"] = speaker
         home["mentions"].append(
             {

@@ -189,6 +189,16 @@ def test_align_quotes_merge_trimmed_variants_with_one_speaker() -> None:
     assert len(merged) == 2
 
 
+def test_align_quotes_a_described_speaker_joins_the_named_one_but_two_names_stay_apart() -> None:
+    words = "If there was any more I could give you, I would"
+    named = Quote("a", words, 0, len(words), "Bodiford", 0)
+    described = Quote("b", words, 0, len(words), "the judge", 0)
+    (one,) = merge_quotes([described, named], {("a", "Bodiford"): "James Bodiford"})
+    assert one["speaker"] == "James Bodiford" and one["articles"] == ["a", "b"]
+    other = Quote("b", words, 0, len(words), "Jo Reyes", 0)
+    assert len(merge_quotes([named, other], {("a", "Bodiford"): "James Bodiford"})) == 2
+
+
 def test_align_facts_wire_copy_counts_once() -> None:
     text = "Nearly 1,200 residents were evacuated from Larkmoor after cracks appeared in the dam."
     arts = [Article(id=i, title="", text=text) for i in ("a", "b", "c")]

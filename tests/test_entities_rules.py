@@ -167,3 +167,22 @@ def test_entities_a_surname_that_is_a_title_word_is_no_role() -> None:
     text = "Yankees slugger Aaron Judge hit two home runs. Paul Farmer planted rye."
     index = EntityIndex([_at("a", text, "Aaron Judge"), _at("a", text, "Paul Farmer")], texts={"a": text})
     assert index.lookup("the judge") is None and index.lookup("a farmer") is None
+
+
+def test_entities_a_short_name_one_letter_longer_is_someone_else() -> None:
+    texts = {
+        "a": "Actress Kira Bell joined the cast of the film.",
+        "b": "Bella, the character, is a student. Bella moves to a small town.",
+        "c": "General Qasem Suleimani died on Friday.",
+        "d": "Qassem Suleimani had led the force.",
+    }
+    mentions = [
+        _at("a", texts["a"], "Kira Bell"),
+        _at("b", texts["b"], "Bella"),
+        _at("b", texts["b"], "Bella", nth=1),
+        _at("c", texts["c"], "Qasem Suleimani"),
+        _at("d", texts["d"], "Qassem Suleimani"),
+    ]
+    ents = {e["name"]: e for e in _entities(mentions, texts)}
+    assert ents["Kira Bell"]["aliases"] == [] and ents["Bella"]["mentions"] == 2
+    assert len([n for n in ents if "Suleimani" in n]) == 1  # a spelling variant still joins
