@@ -37,6 +37,7 @@ HEDGES = sorted(
         "at most",
         "up to",
         "as many as",
+        "as much as",
         "as few as",
         "nearly",
         "almost",
@@ -58,7 +59,7 @@ HEDGES = sorted(
     reverse=True,
 )
 # The hedge must touch the number: "more than the 870,000 economists expected" compares, it does not hedge.
-_HEDGE_RE = re.compile(r"\b(" + "|".join(re.escape(h) for h in HEDGES) + r")\s+$", re.I)
+_HEDGE_RE = re.compile(r"\b(" + "|".join(re.escape(h) for h in HEDGES) + r")\s+(?:US\s+)?$", re.I)
 #: Hedges too loose to make a number with no counted noun a figure ("people over 65", "some 40");
 #: the others are firm enough ("more than 175 million have been vaccinated", "killing at least 12").
 _LOOSE_HEDGES = {"some", "over", "under", "just over", "just under", "estimated"}
@@ -123,7 +124,7 @@ _WORD_NUM = (
     + r"|a dozen|a hundred)"
 )
 _FIGURE_RE = re.compile(
-    r"(?P<cur>US\$|\$|£|€|¥)?\s?"
+    r"(?P<cur>US\s?\$|\$|£|€|¥)?\s?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\b" + _WORD_NUM + r"\b)"
     r"(?:(?:\s*|-)(?P<scale>hundred|thousand|million|billion|trillion|bn|mn|tn|m|b|k)\b)?"
     r"(?P<pct>\s?%|\s+per ?cent\b|\s+percent\b)?"
@@ -148,6 +149,13 @@ _MEASURES = {
     "lbs": "pound",
 }
 _MEASURE_RE = re.compile(r"(" + "|".join(sorted(map(re.escape, _MEASURES), key=len, reverse=True)) + r")\b", re.I)
+#: After a number: an address, a block or a road, not a count.
+_ADDRESS_RE = re.compile(
+    r"\s+(?:[A-Z][a-z]+\s+){0,2}(?:Street|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|"
+    r"Highway|Hwy\.?|Route|Parkway)\b|\s+block\s+of\b"
+)
+#: "one" in set phrases that count nothing ("at one point", "one another", "on the one hand").
+_ONE_IDIOM = re.compile(r"\s+(?:point|another|hand|way|thing|day|time|side|moment|reason|factor|question)\b", re.I)
 #: "about two-thirds" is a fraction, not two of anything.
 _FRACTION_RE = re.compile(r"-(?:half|halves|thirds?|quarters?|fifths?|sixths?|eighths?|tenths?)\b", re.I)
 #: Currency spelled out after the number ("two million dollars"), as a sign would be before it.
@@ -252,7 +260,7 @@ def _value(m: re.Match[str]) -> tuple[float, str | None, int] | None:
         return None
     e = m.end()
     scale = (m.group("scale") or "").lower()
-    cur = (m.group("cur") or "").lower()
+    cur = (m.group("cur") or "").lower().replace(" ", "")
     if scale in {"m", "b", "k", "bn", "mn", "tn"} and not cur:
         # "5m" is a length, "82b" a code: bare letter scales only count after a currency sign.
         scale = ""
@@ -285,8 +293,12 @@ def _not_a_figure(text: str, m: re.Match[str], s: int, e: int, skip: list[tuple[
         return True  # "about two-thirds of the ground"
     if _CLOCK_RE.match(text, e):
         return True  # a clock time NER missed ("approximately 7 p. m.")
-    if raw.lower() == "one" and text[e : e + 4] == " of ":
-        return True  # "one of the top officials"
+    if raw.lower() == "one" and (text[e : e + 4] == " of " or _ONE_IDIOM.match(text, e)):
+        return True  # "one of the top officials", "at one point", "one another"
+    if not m.group("cur") and _ADDRESS_RE.match(text, e):
+        return True  # a street address, a block or a road ("24 Independent Street", "the 2500 block of")
+    if raw == "911":
+        return True  # the emergency number
     if raw.isdigit() and len(raw) == 4 and 1800 <= int(raw) <= 2100 and not m.group("cur"):
         return True  # a year
     return any(a <= ns < b for a, b in skip)

@@ -47,6 +47,21 @@ def test_extract_figures_first_number_of_a_range_takes_the_second_ones_scale() -
     assert ("$150 million", 150e6, "USD") in values and ("5", 5.0, "percent") in values
 
 
+def test_extract_figures_skip_addresses_emergency_numbers_and_set_phrases_with_one() -> None:
+    text = (
+        "He lives at 24 Independent Street near the 2500 block of Main. At one point he called 911. "
+        "Nine Supreme Court justices heard it. One soldier was hurt, and costs were about US $160 million, "
+        "possibly as much as $180 million."
+    )
+    found = {(f.text, f.value, f.hedge) for f in _analyse(text).figures}
+    assert found == {
+        ("Nine Supreme Court justices", 9.0, None),
+        ("One soldier", 1.0, None),
+        ("about US $160 million", 160e6, "about"),
+        ("as much as $180 million", 180e6, "as much as"),
+    }
+
+
 def test_extract_figures_skip_clock_times_and_keep_hyphenated_nouns_whole() -> None:
     text = "Posted: Apr 02, 2009 11:06 PM CEST\nIn 2006 there were seven run-ins with the law by players."
     figs = _analyse(text).figures
