@@ -6,8 +6,10 @@ Reads six ECB+ *train* stories (four articles each) from ``../shared/eval/ecbplu
 and the annotation in ``tests/fixtures/ecbplus_facts_gold.json`` (see
 :mod:`newsweave.evaluate_facts`). Prints pair precision/recall/F1 (two sentences of different
 articles in one fact) and corroboration precision/recall/F1 (a sentence's fact is corroborated)
-for the default settings; ``--grid`` also prints them over the lexical weight and threshold
-the defaults were chosen from (on this train sample; the seeds and demo gold is the check).
+and citation precision/recall (another article states the sentence's claim / is cited) for the
+default settings; ``--grid`` also prints them over the lexical weight, fact threshold and
+citation threshold the defaults were chosen from (on this train sample; the seeds and demo
+gold is the check).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ ECB = ROOT.parent / "shared" / "eval" / "ecbplus" / "train.jsonl"
 
 
 def _row(label: str, scores: dict[str, dict[str, float]]) -> str:
-    p, c = scores["pairs"], scores["corroboration"]
+    p, c, t = scores["pairs"], scores["corroboration"], scores["citations"]
     return (
-        f"{label:<28} pairs P {p['precision']:.3f} R {p['recall']:.3f} F1 {p['f1']:.3f}   "
-        f"corroborated P {c['precision']:.3f} R {c['recall']:.3f} F1 {c['f1']:.3f}"
+        f"{label:<34} pairs P {p['precision']:.3f} R {p['recall']:.3f}   "
+        f"corroborated P {c['precision']:.3f} R {c['recall']:.3f}   "
+        f"citations P {t['precision']:.3f} R {t['recall']:.3f}"
     )
 
 
@@ -38,7 +41,7 @@ def main() -> int:
     if not ECB.exists():
         print(f"{ECB} is absent: the shared evaluation data is not beside this checkout", file=sys.stderr)
         return 1
-    from newsweave.align import FACT_THRESHOLD, LEXICAL_WEIGHT, SimilarityAligner
+    from newsweave.align import CITE_THRESHOLD, FACT_THRESHOLD, LEXICAL_WEIGHT, SimilarityAligner
     from newsweave.evaluate_facts import evaluate_facts
     from newsweave.models import ArticleAnalysis
     from newsweave.registry import make_embedder
@@ -46,12 +49,15 @@ def main() -> int:
     embedder = make_embedder("minilm")
     cache: dict[str, ArticleAnalysis] = {}
     default = evaluate_facts(GOLD, ECB, SimilarityAligner(embedder), cache)
-    print(_row(f"default (w {LEXICAL_WEIGHT}, t {FACT_THRESHOLD})", default))
+    print(_row(f"default (w {LEXICAL_WEIGHT}, t {FACT_THRESHOLD}, c {CITE_THRESHOLD})", default))
     if args.grid:
         for weight in (0.0, 0.4, 0.6, 0.8):
             for threshold in (0.68, 0.72, 0.76, 0.8):
                 aligner = SimilarityAligner(embedder, threshold=threshold, lexical_weight=weight)
                 print(_row(f"w {weight}, t {threshold}", evaluate_facts(GOLD, ECB, aligner, cache)))
+        for weight, cite in ((0.0, 0.62), (0.0, 0.66), (0.6, 0.62), (0.6, 0.66), (0.6, 0.70), (0.6, 0.74)):
+            aligner = SimilarityAligner(embedder, lexical_weight=weight, cite_threshold=cite)
+            print(_row(f"citations: w {weight}, c {cite}", evaluate_facts(GOLD, ECB, aligner, cache)))
     return 0
 
 

@@ -35,8 +35,9 @@ FACT_THRESHOLD = 0.76
 LEXICAL_WEIGHT = 0.6
 #: Each shared entity or aligned figure adds this much to the cosine.
 SHARED_BONUS = 0.03
-#: A summary sentence cites another article when one of its sentences is this close.
-CITE_THRESHOLD = 0.62
+#: A summary sentence cites another article when one of its sentences scores this much with it
+#: (MiniLM cosine plus ``LEXICAL_WEIGHT`` × their words' cosine, as facts are scored).
+CITE_THRESHOLD = 0.70
 MIN_FACT_WORDS = 5
 
 
@@ -107,6 +108,7 @@ class SimilarityAligner:
             index.mark_speakers(speaker_of)
             quotes = merge_quotes([q for an in analyses for q in an.quotes], speaker_of)
             passages = shared_passages(articles)
+            lexical = self.lexical_weight * lexical_similarity([s.text for s in sents]) if sents else None
             vecs = pending.result()
         sent_vecs = {(s.article, s.index): vecs[i] for i, s in enumerate(sents) if vecs[i].any()}
         figures = align_figures(
@@ -121,7 +123,7 @@ class SimilarityAligner:
             "quotes": quotes,
             "entities": index.entities(),
             "shared_passages": passages,
-            "sentences": sentence_scores(sents, vecs, tvecs, roots, self.cite_threshold),
+            "sentences": sentence_scores(sents, vecs, tvecs, roots, self.cite_threshold, lexical),
         }
 
     def facts(
@@ -318,6 +320,7 @@ def sentence_scores(
     title_vecs: np.ndarray | None,
     roots: dict[str, str],
     cite_threshold: float = CITE_THRESHOLD,
+    lexical: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Per sentence: position, centrality, cross-source support, headline similarity, supporting articles.
 
@@ -345,11 +348,14 @@ def sentence_scores(
             starts.append(k)
     # best[i, j]: the closest sentence of article j to sentence i (one vectorised pass).
     best_all = np.maximum.reduceat(sims[:, order], starts, axis=1)
+    # Citations weigh the words two sentences share too, as facts do (``lexical``, weighted).
+    cite_all = best_all if lexical is None else np.maximum.reduceat((sims + lexical)[:, order], starts, axis=1)
     col = [sents[order[k]].article for k in starts]
     counts = Counter(s.article for s in sents)
     out = []
     for i, s in enumerate(sents):
         best = {a: float(best_all[i, j]) for j, a in enumerate(col) if a != s.article}
+        backed = {a for j, a in enumerate(col) if a != s.article and cite_all[i, j] >= cite_threshold}
         per_root: dict[str, float] = {}
         for a, v in best.items():
             r = roots.get(a, a)
@@ -365,7 +371,7 @@ def sentence_scores(
                 "centrality": float(central[i]),
                 "support": support,
                 "title_similarity": float(tsim[i]),
-                "citations": sorted({s.article} | {a for a, v in best.items() if v >= cite_threshold}),
+                "citations": sorted({s.article} | backed),
             }
         )
     return out

@@ -142,7 +142,7 @@ def _nearest_year(day: date, pub: date, ahead: bool) -> date:
 
 _FULL_DATE = re.compile(
     r"\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d"
-    r"|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(?:19|20)\d\d"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(?:19|20)\d\d"
     r"|\d{1,2}\s*/\s*\d{1,2}\s*/\s*(?:19|20)\d\d)\b",
     re.I,
 )
@@ -150,7 +150,8 @@ _FULL_DATE = re.compile(
 
 #: Words a date stamp line may carry besides the date ("Posted: Apr 02, 2009 11:06 PM CEST").
 _STAMP_WORDS = frozenset(
-    "on posted updated published last modified at am pm by est edt cst cdt pst pdt gmt utc cet cest".split()  # noqa: SIM905
+    "on posted updated published release released last modified at am pm by et ct mt pt est edt cst cdt pst pdt "  # noqa: SIM905
+    "gmt bst utc cet cest ist".split()
 )
 
 

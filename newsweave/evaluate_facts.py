@@ -8,7 +8,10 @@ sentences state it. Two measures:
   (gold) / stand in one fact (newsweave): precision, recall, F1;
 * **corroboration**: an annotated sentence states a claim that two or more
   articles make (gold) / its fact is ``corroborated`` or ``conflicting``
-  (newsweave): precision, recall, F1 over sentences.
+  (newsweave): precision, recall, F1 over sentences;
+* **citations**: another article states one of an annotated sentence's claims
+  (gold) / is among the sentence's citations (newsweave, the articles a summary
+  sentence would cite): precision, recall, F1 over (sentence, article) pairs.
 
 Sentences are named by article id and :func:`sentence_key`, a hash of their
 first words, so the gold stores no article text.
@@ -40,9 +43,14 @@ def _f1(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 
 def score_story(
-    story: dict[str, Any], analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]]
+    story: dict[str, Any],
+    analyses: Sequence[ArticleAnalysis],
+    facts: Sequence[dict[str, Any]],
+    sentences: Sequence[dict[str, Any]] = (),
 ) -> dict[str, tuple[int, int, int]]:
-    """(true positives, false positives, false negatives) of pairs and of corroborated sentences."""
+    """(true positives, false positives, false negatives) of pairs, of corroborated sentences,
+    and of citations: (sentence, other article) where the article states one of the sentence's
+    claims (gold) / is among the sentence's ``citations`` in the align stage's sentence scores."""
     name = {(s.article, s.index): (s.article, sentence_key(s.text)) for an in analyses for s in an.sentences}
     annotated = [tuple(k) for k in story["annotated"]]
     claims: dict[tuple[str, str], set[int]] = {}
@@ -74,7 +82,25 @@ def score_story(
         corr[0] += gold and pred
         corr[1] += pred and not gold
         corr[2] += gold and not pred
-    return {"pairs": (pairs[0], pairs[1], pairs[2]), "corroboration": (corr[0], corr[1], corr[2])}
+    cites = [0, 0, 0]
+    cited = {
+        name[(sc["article"], sc["sentence"])]: set(sc["citations"])
+        for sc in sentences
+        if (sc["article"], sc["sentence"]) in name
+    }
+    for key in annotated:
+        if key not in cited or not claims.get(key):
+            continue  # citations are judged for sentences that state something
+        gold_arts = {a for c in claims[key] for a in spread[c]} - {key[0]}
+        pred_arts = cited[key] - {key[0]}
+        cites[0] += len(gold_arts & pred_arts)
+        cites[1] += len(pred_arts - gold_arts)
+        cites[2] += len(gold_arts - pred_arts)
+    return {
+        "pairs": (pairs[0], pairs[1], pairs[2]),
+        "corroboration": (corr[0], corr[1], corr[2]),
+        "citations": (cites[0], cites[1], cites[2]),
+    }
 
 
 def evaluate_facts(
@@ -97,7 +123,7 @@ def evaluate_facts(
     aligner = aligner or SimilarityAligner(make_embedder("minilm"))
     cache = analyses if analyses is not None else {}
     extractor = None
-    totals = {"pairs": [0, 0, 0], "corroboration": [0, 0, 0]}
+    totals = {"pairs": [0, 0, 0], "corroboration": [0, 0, 0], "citations": [0, 0, 0]}
     for story in gold["stories"]:
         chosen = [by_id[a] for a in story["articles"]]
         missing = [a for a in chosen if a.id not in cache]
@@ -105,7 +131,7 @@ def evaluate_facts(
             extractor = extractor or SpacyExtractor()
             cache.update(zip((a.id for a in missing), extractor.extract_many(missing), strict=True))
         ans = [cache[a.id] for a in chosen]
-        facts = aligner.align(chosen, ans, {})["facts"]
-        for name, counts in score_story(story, ans, facts).items():
+        aligned = aligner.align(chosen, ans, {})
+        for name, counts in score_story(story, ans, aligned["facts"], aligned["sentences"]).items():
             totals[name] = [t + c for t, c in zip(totals[name], counts, strict=True)]
     return {name: _f1(*counts) for name, counts in totals.items()}

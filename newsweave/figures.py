@@ -228,7 +228,7 @@ def find_figures(text: str, article_id: str, doc: Doc, sent_of: Callable[[int], 
                 continue
             if unit is None and not meas and _PCT_RANGE_RE.match(text, e):
                 unit = "percent"
-            scaled = None if m.group("scale") or meas else _SCALE_RANGE_RE.match(text, e)
+            scaled = None if m.group("scale") or meas or value >= 1000 else _SCALE_RANGE_RE.match(text, e)
             if scaled and (m.group("cur") or not scaled.group("cur")):
                 value *= _SCALE[scaled.group("scale").lower()]  # "$140-150 million": $140 million
             cw = None if unit or meas else _CURRENCY_WORD_RE.match(text, e)

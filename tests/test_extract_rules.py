@@ -45,6 +45,8 @@ def test_extract_figures_first_number_of_a_range_takes_the_second_ones_scale() -
     values = [(f.text, f.value, f.unit) for f in _analyse(text).figures]
     assert ("$140", 140e6, "USD") in values and values.count(("$140", 140e6, "USD")) == 2
     assert ("$150 million", 150e6, "USD") in values and ("5", 5.0, "percent") in values
+    values = [(f.text, f.value) for f in _analyse("The range was $888,600 to $1.4 million.").figures]
+    assert values == [("$888,600", 888600.0), ("$1.4 million", 1.4e6)]  # a full first number keeps its own
 
 
 def test_extract_figures_skip_addresses_emergency_numbers_and_set_phrases_with_one() -> None:
@@ -222,3 +224,5 @@ def test_extract_dates_without_publication_date_count_from_the_dateline() -> Non
     event = "He was sentenced on Saturday for the crimes he committed on March 11, 2005.\nHe wept."
     assert {d.text: d.date for d in _analyse(event).dates}.get("Saturday") is None
     assert reference_date("WASHINGTON, Feb. 3, 2009 \u2014 The president spoke.") == date(2009, 2, 3)
+    for stamp in ("PUBLISHED: WEDNESDAY, MARCH 13, 2013", "Published on 13th March 2013", "Release: 03 / 13 / 2013"):
+        assert reference_date(f"Title\n{stamp}\nThe text.") == date(2013, 3, 13), stamp
