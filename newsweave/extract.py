@@ -185,7 +185,9 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         return max(0, bisect.bisect_right(starts, offset) - 1)
 
     entities = [
-        EntityMention(article.id, article.text[start:end], e.label_, start, end, sent_of(start))
+        EntityMention(
+            article.id, article.text[start:end], _label(article.text[start:end], e.label_), start, end, sent_of(start)
+        )
         for e in doc.ents
         if e.label_ in ENTITY_LABELS
         and e.text.strip()
@@ -202,6 +204,14 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         figures=find_figures(article.text, article.id, doc, sent_of),
         dates=find_dates(article.text, article.id, article.published, doc, sent_of),
     )
+
+
+_STREET = re.compile(r"\s(?:Ave|Avenue|Street|St|Blvd|Boulevard|Road|Rd|Lane|Drive|Highway|Parkway)\.?$")
+
+
+def _label(text: str, label: str) -> str:
+    """spaCy's label, except that a name ending in a street word is a place ("Clark Ave")."""
+    return "FAC" if _STREET.search(text) else label
 
 
 _TITLE_WORD = re.compile(r"(?<!\S)(?:" + "|".join(TITLE_ABBREVIATIONS) + r")\.?(?=\s|$)")

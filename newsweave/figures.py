@@ -299,6 +299,8 @@ def _not_a_figure(text: str, m: re.Match[str], s: int, e: int, skip: list[tuple[
         return True  # a street address, a block or a road ("24 Independent Street", "the 2500 block of")
     if raw == "911":
         return True  # the emergency number
+    if re.search(r"(?:\bNo\.?|#)\s*$", text[max(0, s - 4) : s]):
+        return True  # a rank or an ID ("the No. 5 seed", "#3")
     if raw.isdigit() and len(raw) == 4 and 1800 <= int(raw) <= 2100 and not m.group("cur"):
         return True  # a year
     return any(a <= ns < b for a, b in skip)
@@ -388,7 +390,8 @@ def _hyphen_tail(doc: Doc, tok: Token) -> Token | None:
     if tok.whitespace_ or tok.i + 2 >= len(doc):
         return None
     dash, tail = doc[tok.i + 1], doc[tok.i + 2]
-    return tail if dash.text == "-" and not dash.whitespace_ and tail.is_alpha else None
+    # Only a noun completes the word ("run-ins"); "deputies-many" is a dash lost between words.
+    return tail if dash.text == "-" and not dash.whitespace_ and tail.is_alpha and tail.pos_ == "NOUN" else None
 
 
 def normalise_noun(word: str) -> str:

@@ -80,6 +80,16 @@ SAY_VERBS = {
     "acknowledged",
     "admitted",
     "conceded",
+    "continued",
+    "fumed",
+    "recounted",
+    "remarked",
+    "commented",
+    "quipped",
+    "pleaded",
+    "demanded",
+    "yelled",
+    "screamed",
 }
 _SAY = r"(?:" + "|".join(sorted(SAY_VERBS, key=len, reverse=True)) + r")"
 # A name's word: a title abbreviation or initial may end in a period ("Rear Adm. Hossein

@@ -65,9 +65,15 @@ def test_extract_figures_skip_addresses_emergency_numbers_and_set_phrases_with_o
 
 
 def test_extract_figures_skip_clock_times_and_keep_hyphenated_nouns_whole() -> None:
-    text = "Posted: Apr 02, 2009 11:06 PM CEST\nIn 2006 there were seven run-ins with the law by players."
+    text = (
+        "Posted: Apr 02, 2009 11:06 PM CEST\nIn 2006 there were seven run-ins with the law by players. "
+        "Two deputies-many of them veterans-were hurt. The No. 5 seed lost."
+    )
     figs = _analyse(text).figures
-    assert [(f.text, f.counted, f.value) for f in figs] == [("seven run-ins", "run-in", 7.0)]
+    assert [(f.text, f.counted, f.value) for f in figs] == [
+        ("seven run-ins", "run-in", 7.0),
+        ("Two deputies", "deputy", 2.0),  # a dash lost between words joins nothing
+    ]
 
 
 def test_extract_word_numbers() -> None:
@@ -145,6 +151,8 @@ def test_extract_a_title_abbreviation_belongs_to_the_name_after_it() -> None:
     assert [e.text for e in an.entities] == ["Gregg Hastings"]  # not "Sgt" on its own
     an = _analyse('"That person is dangerous," said Lt. Gregg Hastings.')
     assert [q.speaker for q in an.quotes] == ["Gregg Hastings"]
+    streets = _analyse("Gray was shot on Church Ave near Snyder Avenue. Kimani Gray died.").entities
+    assert {e.text: e.label for e in streets}["Church Ave"] == "FAC"  # a street, whatever spaCy said
     an = _analyse('"This man took two lives," Oregon State Police Lt. Hastings said.')
     assert [q.speaker for q in an.quotes] == ["Hastings"]
     assert _without_stray_title("Oregon State Police and Capt", 0, 28) == (0, 19)  # the police, not "… and"
@@ -156,6 +164,7 @@ def test_extract_asking_and_confirming_verbs_attribute_quotes_to_their_subject()
         'David Rossi asked Coleman, "Are you going to switch it every time?"': "David Rossi",
         '"So which is it?" Deputy Public Defender Peter Lynch asked Coleman.': "Peter Lynch",
         '"I did not see the gun," Jo Reyes testified.': "Jo Reyes",
+        '"This is absurd," Sam Lee fumed.': "Sam Lee",
     }
     for text, speaker in cases.items():
         assert [q.speaker for q in _analyse(text).quotes] == [speaker], text
