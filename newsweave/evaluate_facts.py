@@ -7,8 +7,9 @@ sentences state it. Two measures:
 * **pairs**: two annotated sentences of different articles state one claim
   (gold) / stand in one fact (newsweave): precision, recall, F1;
 * **corroboration**: an annotated sentence states a claim that two or more
-  articles make (gold) / its fact is ``corroborated`` or ``conflicting``
-  (newsweave): precision, recall, F1 over sentences;
+  articles make (gold) / its fact's evidence spans two or more articles
+  (newsweave; a wire copy, one source under the contract's rule, counts here as
+  the annotation counts it): precision, recall, F1 over sentences;
 * **citations**: another article states one of an annotated sentence's claims
   (gold) / is among the sentence's citations (newsweave, the articles a summary
   sentence would cite): precision, recall, F1 over (sentence, article) pairs.
@@ -65,7 +66,10 @@ def score_story(
         for e in fact["evidence"]:
             key = name.get((e["article"], e["sentence"]))
             if key is not None:
-                group[key], status[key] = gi, fact["status"]
+                # Found in two or more articles: the annotation counts articles, so a wire copy
+                # (one source by the contract's rule, ``wire_copy``) counts as found here too.
+                spans = len({x["article"] for x in fact["evidence"]})
+                group[key], status[key] = gi, "several" if spans >= 2 else "one"
     pairs = [0, 0, 0]
     for a, b in itertools.combinations(annotated, 2):
         if a[0] == b[0]:
@@ -78,7 +82,7 @@ def score_story(
     corr = [0, 0, 0]
     for key in annotated:
         gold = any(len(spread[c]) >= 2 for c in claims.get(key, ()))
-        pred = status.get(key) in ("corroborated", "conflicting")
+        pred = status.get(key) == "several"
         corr[0] += gold and pred
         corr[1] += pred and not gold
         corr[2] += gold and not pred

@@ -201,9 +201,11 @@ def test_align_quotes_a_described_speaker_joins_the_named_one_but_two_names_stay
 
 def test_align_facts_wire_copy_counts_once() -> None:
     text = "Nearly 1,200 residents were evacuated from Larkmoor after cracks appeared in the dam."
-    arts = [Article(id=i, title="", text=text) for i in ("a", "b", "c")]
-    ans = [ArticleAnalysis(i, sentences=[Sentence(i, 0, 0, len(text), text)]) for i in ("a", "b", "c")]
-    aligner = SimilarityAligner(HashingEmbedder())
+    other = "Nearly 1,200 people had to leave their Larkmoor homes when cracks appeared in the dam."
+    texts = {"a": text, "b": text, "c": other}  # b republishes a; c reports it in its own words
+    arts = [Article(id=i, title="", text=t) for i, t in texts.items()]
+    ans = [ArticleAnalysis(i, sentences=[Sentence(i, 0, 0, len(t), t)]) for i, t in texts.items()]
+    aligner = SimilarityAligner(HashingEmbedder(), threshold=0.5)
     facts = aligner.align(arts, ans, {"b": "a"})["facts"]
     assert facts[0]["status"] == "corroborated" and facts[0]["sources"] == 2 and facts[0]["wire_copy"]
     only_copy = aligner.align(arts[:2], ans[:2], {"b": "a"})["facts"]
@@ -240,8 +242,8 @@ def test_align_a_question_is_neither_a_fact_nor_support() -> None:
     asked = align(told.replace(".", "?"))  # the same words, asked
     assert [(f["text"], f["status"]) for f in asked["facts"]] == [(told, "single-source")]
     assert {s["article"]: s["citations"] for s in asked["sentences"]}["b"] == ["b"]
-    stated = align(told)
-    assert [f["status"] for f in stated["facts"]] == ["corroborated"]
+    stated = align(told)  # (the same words in both: one fact, a wire copy of one source)
+    assert [len(f["evidence"]) for f in stated["facts"]] == [2]
     assert {s["article"]: s["citations"] for s in stated["sentences"]}["b"] == ["a", "b"]
 
 
@@ -326,3 +328,18 @@ def test_align_facts_figures_the_figure_stage_kept_apart_keep_their_sentences_ap
     together = [{"what": "troop", "status": "agree", "mentions": apart[0]["mentions"] + apart[1]["mentions"]}]
     (fact,) = aligner.facts(sents, vecs, ans, together, EntityIndex([]), {"a": "a", "b": "b"})
     assert fact["status"] == "corroborated"
+
+
+def test_align_facts_the_same_wire_sentence_in_two_outlets_is_one_source() -> None:
+    wire = "Engineers from the Fenwick Water Authority were sent to inspect the dam on Tuesday."
+    edited = "Engineers from the Fenwick Water Authority were sent to inspect the dam Tuesday."
+    own = "The water authority dispatched its engineers to look over the dam on Tuesday."
+    texts = {"a": wire, "b": edited, "c": own}
+    arts = [Article(id=a, title="", text=t) for a, t in texts.items()]
+    ans = [ArticleAnalysis(a, sentences=[Sentence(a, 0, 0, len(t), t)]) for a, t in texts.items()]
+    aligner = SimilarityAligner(HashingEmbedder(), threshold=0.3)  # the hashing embedder's cosines are low
+    (copied,) = [f for f in aligner.align(arts[:2], ans[:2], {})["facts"] if len(f["evidence"]) == 2]
+    assert copied["status"] == "single-source" and copied["sources"] == 1 and copied["wire_copy"]
+    facts = aligner.align(arts, ans, {})["facts"]
+    (fact,) = [f for f in facts if len(f["evidence"]) == 3]
+    assert fact["status"] == "corroborated" and fact["sources"] == 2 and fact["wire_copy"]
