@@ -114,12 +114,22 @@ _QUOTE_TAIL = re.compile(r'[.!?,]["\u201d\u2019]\W*$')
 _QUOTED = re.compile('"[^"]*"|\u201c[^\u201d]*\u201d')
 
 
+#: Openings that lean on a sentence the summary does not carry: a connective ("On the other
+#: hand, …", "As such, …") or a pronoun whose person is named elsewhere ("He said …").
+_LEANS_BACK = re.compile(
+    r"(?:On the other hand|As such|However|Meanwhile|Still|Instead|Nonetheless|Nevertheless|Moreover|"
+    r"Furthermore|In addition|Also|Besides|Then|Otherwise|Likewise|Similarly|That said|Even so|But|And|Yet|So|"
+    r"He|She|They|It|His|Her|Their|Its|This|These|Those)\b",
+)
+
+
 def stands_alone(text: str) -> bool:
-    """Whether a sentence reads on its own in a summary: not a question or credit line, not a quote without
+    """Whether a sentence reads on its own in a summary: not a question or credit line, not
+    leaning on a sentence before it (a connective or pronoun opening), not a quote without
     its speaker, and not the rest of a quote that an earlier sentence opened
     ("We did not take action to start a war.”")."""
     t = text.strip()
-    if is_question(t) or is_credit(t):
+    if is_question(t) or is_credit(t) or _LEANS_BACK.match(t):
         return False
     first = re.search("[\u201c\u201d]", t)
     if first is not None and first.group(0) == "\u201d":
@@ -476,6 +486,7 @@ class ExtractiveSummarizer:
             if f["status"] == "single-source"
             and id(f) not in used_facts
             and len(f["text"].split()) >= self.min_sentence_words
+            and stands_alone(f["text"])
         ]
         singles.sort(key=lambda f: rank.get((f["evidence"][0]["article"], f["evidence"][0]["sentence"]), 1 << 30))
         single = [
