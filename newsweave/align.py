@@ -55,15 +55,21 @@ _BYLINE = re.compile(rf"By\s+{_NAMES}\.?")
 
 
 def is_credit(text: str) -> bool:
-    """A byline or credit line ("Video report by ITV Washington Correspondent Robert Moore",
-    "By Jo Reyes and Sam Lee"): about the report, not the news, so no fact."""
+    """A byline, credit or caption credit ("Video report by ITV Washington Correspondent Robert
+    Moore", "By Jo Reyes and Sam Lee", "Courtesy of The Woodburn Independent"): about the
+    report, not the news, so no fact."""
     t = text.strip()
-    return bool(_CREDIT.fullmatch(t) or _BYLINE.fullmatch(t))
+    return bool(_CREDIT.fullmatch(t) or _BYLINE.fullmatch(t) or _COURTESY.match(t))
+
+
+_COURTESY = re.compile(r"(?:(?:photo|image|video|picture)s?\s+)?courtesy\s+of\b", re.IGNORECASE)
 
 
 def states_news(text: str) -> bool:
-    """Whether a sentence can be (part of) a fact: long enough, not a question, not a credit line."""
-    return len(text.split()) >= MIN_FACT_WORDS and not is_question(text) and not is_credit(text)
+    """Whether a sentence can be (part of) a fact: long enough, not a question, not a credit
+    line, not a lead-in that ends on a colon ("Here is what we know:")."""
+    t = text.strip()
+    return len(t.split()) >= MIN_FACT_WORDS and not is_question(t) and not is_credit(t) and not t.endswith(":")
 
 
 class SimilarityAligner:

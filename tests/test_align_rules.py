@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from newsweave.align import SimilarityAligner, is_credit, root_of
+from newsweave.align import SimilarityAligner, is_credit, root_of, states_news
 from newsweave.embed import HashingEmbedder
 from newsweave.entities import EntityIndex, key_tokens
 from newsweave.figures import _chains_a_conflict, align_figures, compatible
@@ -274,6 +274,7 @@ def test_align_credit_lines_are_not_facts_but_sentences_starting_with_by_are() -
         "By JO REYES, Associated Press",
         "Reporting by Jo Reyes; editing by Sam Lee",
         "Additional reporting by Sam Lee in London",
+        "Courtesy of The Woodburn Independent Scott Russell",
     ]
     news = [
         "By Friday, the water had receded from the lower town.",
@@ -283,6 +284,8 @@ def test_align_credit_lines_are_not_facts_but_sentences_starting_with_by_are() -
     ]
     assert [is_credit(t) for t in credits] == [True] * len(credits)
     assert [is_credit(t) for t in news] == [False] * len(news)
+    assert not states_news("Here is what the council said about the dam on Tuesday:")  # a lead-in
+    assert states_news(news[0])
     texts = [credits[0], news[0]]
     arts = [Article(id="a", title="", text=" ".join(texts))]
     sents = [Sentence("a", i, 0, len(t), t) for i, t in enumerate(texts)]
