@@ -184,12 +184,14 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
     def sent_of(offset: int) -> int:
         return max(0, bisect.bisect_right(starts, offset) - 1)
 
+    headline_end = _title_case_headline(article.text, article.title)
     entities = [
         EntityMention(
             article.id, article.text[start:end], _label(article.text[start:end], e.label_), start, end, sent_of(start)
         )
         for e in doc.ents
         if e.label_ in ENTITY_LABELS
+        and e.start_char >= headline_end
         and e.text.strip()
         and not _part_of_word(article.text, e.start_char, e.end_char)
         and not _common_nouns(e)
@@ -204,6 +206,21 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         figures=find_figures(article.text, article.id, doc, sent_of),
         dates=find_dates(article.text, article.id, article.published, doc, sent_of),
     )
+
+
+def _title_case_headline(text: str, title: str) -> int:
+    """Where the text's first line ends when it repeats the headline written in Title Case (0
+    otherwise): spaCy's small model reads such headlines badly ("Gunman Kills L. A. Deputy",
+    "Microsoft Launches" as names), and what they name the story says again below. A first
+    line that is not the headline (a credit line: "Video report by … Robert Moore") is read."""
+    first = text.lstrip()
+    line = first.split("\n", 1)[0]
+    if "\n" not in first or not title.strip() or line.strip() != title.strip():
+        return 0
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", line) if len(w) > 3]
+    if len(words) < 3 or sum(w[0].isupper() for w in words) < 0.8 * len(words):
+        return 0
+    return len(text) - len(first) + len(line)
 
 
 _STREET = re.compile(r"\s(?:Ave|Avenue|Street|St|Blvd|Boulevard|Road|Rd|Lane|Drive|Highway|Parkway)\.?$")

@@ -170,6 +170,15 @@ def test_extract_asking_and_confirming_verbs_attribute_quotes_to_their_subject()
         assert [q.speaker for q in _analyse(text).quotes] == [speaker], text
 
 
+def test_extract_a_title_case_headline_repeated_atop_the_text_gives_no_entities() -> None:
+    title = "Gunman Kills Deputy Near Bank In Woodburn Shootout"
+    text = f"{title}\nA gunman killed a deputy near a bank in Woodburn, Oregon, police said."
+    an = SpacyExtractor().extract(Article(id="a", title=title, text=text))
+    assert an.entities and all(e.start > len(title) for e in an.entities)
+    plain = SpacyExtractor().extract(Article(id="a", title="", text=text))  # not the headline: read
+    assert any(e.start < len(title) for e in plain.entities)
+
+
 def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
     cases = {
         "WASHINGTON—The president spoke.": "The president spoke.",
