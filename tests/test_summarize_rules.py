@@ -155,3 +155,16 @@ def test_summarize_puts_what_most_sources_say_first_unless_a_reader_cuts_at_the_
     assert counts == sorted(counts, reverse=True) and counts[-1] == 1
     cut = ExtractiveSummarizer(max_words=60, min_words=20, overflow=True).summarize(articles, analyses, alignment)
     assert cut["summary"][0]["citations"] == ["b"]
+
+
+def test_summarize_tells_a_fact_twice_only_with_mostly_new_words() -> None:
+    first = "About 1,200 residents were evacuated from Larkmoor after cracks appeared in the dam."
+    again = "Roughly 1,200 residents of Larkmoor spent the night in shelters after cracks appeared in the dam."
+    more = "Larkmoor residents fled after cracks appeared; farmers fear losing the spring harvest and orchards."
+    sents = [Sentence(a, 0, 0, len(t), t) for a, t in (("a", first), ("b", again), ("c", more))]
+    ranked = [(1.0 - i / 10, s, {}) for i, s in enumerate(sents)]
+    weights = {c: 1.0 for s in sents for c in concepts(s.text)}
+    one_fact = {("a", 0): 1, ("b", 0): 1, ("c", 0): 1}
+    summarizer = ExtractiveSummarizer(max_words=200, min_words=0)
+    assert sorted(s.article for s, _ in summarizer.select(ranked, weights)) == ["a", "b", "c"]
+    assert sorted(s.article for s, _ in summarizer.select(ranked, weights, one_fact)) == ["a", "c"]
