@@ -311,13 +311,14 @@ _WIRE_MIN_WORDS = 8
 
 def _independent_sources(group: Sequence[Sentence], roots: dict[str, str]) -> set[str]:
     """The independent sources of a fact: articles count with the original they copy
-    (``roots``), and two articles whose sentences here are the same wire text, word for word
-    or nearly ("The bomb detonated around 5:30 p.m. …" in two outlets that rewrote the rest of
-    the story), count once."""
+    (``roots``), and two articles whose sentences here are the same wire text outside their
+    quotes, word for word or nearly ("The bomb detonated around 5:30 p.m. …" in two outlets that
+    rewrote the rest of the story), count once."""
     from rapidfuzz.fuzz import ratio
 
     source = {s.article: roots.get(s.article, s.article) for s in group}
-    words = {s.article: " ".join(_WORD.findall(s.text.lower())) for s in group}
+    # The words outside quotes: two outlets quoting the sheriff word for word are two sources.
+    words = {s.article: " ".join(_WORD.findall(_QUOTED_SPAN.sub(" ", s.text).lower())) for s in group}
     arts = sorted(words, key=lambda a: (a not in roots.values(), a))
     for i, a in enumerate(arts):
         if len(words[a].split()) < _WIRE_MIN_WORDS:
@@ -331,6 +332,7 @@ def _independent_sources(group: Sequence[Sentence], roots: dict[str, str]) -> se
 
 
 _WORD = re.compile(r"\w+")
+_QUOTED_SPAN = re.compile('"[^"]*"|\u201c[^\u201d]*\u201d')
 
 
 def _figure_groups(sentence: Sentence, sent_figs: dict[tuple[str, int], list[tuple[int, str]]]) -> set[int]:

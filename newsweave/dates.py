@@ -129,14 +129,15 @@ def _nearest_year(day: date, pub: date, ahead: bool) -> date:
     court Feb. 17" in a report of Feb. 3 is two weeks ahead, not a year back); with ``ahead``,
     the first on or after it."""
     options = []
-    for year in (pub.year - 1, pub.year, pub.year + 1):
+    for year in range(pub.year - 4, pub.year + 5):  # Feb. 29 needs a leap year: look four years out
         try:
             options.append(day.replace(year=year))
         except ValueError:  # Feb. 29 in a year without it
             continue
+    if not options:
+        return day
     if ahead:
-        later = [d for d in options if d >= pub]
-        return min(later) if later else day
+        return min((d for d in options if d >= pub), default=day)
     return min(options, key=lambda d: (abs((d - pub).days), d > pub))
 
 
@@ -162,6 +163,10 @@ def is_stamp(rest: str) -> bool:
     return all(w.lower() in WEEKDAYS for w in words) and len(words) < 2
 
 
+#: What may stand before a dated dateline on its line: a place in capitals, a region, an outlet.
+_DATELINE_PLACE = re.compile(r"\s*(?:[A-Z][A-Za-z.'-]*(?:,?\s+[A-Z][A-Za-z.'-]*)*,?\s*(?:\([^)]*\)\s*)?,?\s*)?")
+
+
 def reference_date(text: str, head_chars: int = 300) -> date | None:
     """A stand-in for a missing publication date: the first full date (day, month and year)
     in the first ``head_chars`` characters that is a dateline or a date stamp: alone on its
@@ -174,7 +179,9 @@ def reference_date(text: str, head_chars: int = 300) -> date | None:
         start = head.rfind("\n", 0, m.start()) + 1
         end = head.find("\n", m.end())
         line_rest = head[start : m.start()] + " " + head[m.end() : end if end >= 0 else len(head)]
-        dashed = re.match(r"\s*(?:\([^)]*\)\s*)?(?:—|–|--?)\s", head[m.end() :]) is not None
+        dashed = re.match(r"\s*(?:\([^)]*\)\s*)?(?:—|–|--?)\s", head[m.end() :]) is not None and bool(
+            _DATELINE_PLACE.fullmatch(head[start : m.start()])
+        )
         if not (dashed or (end >= 0 and is_stamp(line_rest))):
             continue
         iso = resolve_date(re.sub(r"\s*/\s*", "/", m.group(0)), None)

@@ -223,7 +223,7 @@ def _title_case_headline(text: str, title: str) -> int:
     return len(text) - len(first) + len(line)
 
 
-_STREET = re.compile(r"\s(?:Ave|Avenue|Street|St|Blvd|Boulevard|Road|Rd|Lane|Drive|Highway|Parkway)\.?$")
+_STREET = re.compile(r"\s(?:Ave|Avenue|Street|St|Blvd|Boulevard|Road|Rd|Highway|Parkway)\.?$")  # not Lane: Diane Lane
 
 
 def _label(text: str, label: str) -> str:

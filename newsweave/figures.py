@@ -151,8 +151,8 @@ _MEASURES = {
 _MEASURE_RE = re.compile(r"(" + "|".join(sorted(map(re.escape, _MEASURES), key=len, reverse=True)) + r")\b", re.I)
 #: After a number: an address, a block or a road, not a count.
 _ADDRESS_RE = re.compile(
-    r"\s+(?:[A-Z][a-z]+\s+){0,2}(?:Street|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|"
-    r"Highway|Hwy\.?|Route|Parkway)\b|\s+block\s+of\b"
+    r"\s+(?:[A-Z][a-z]+\s+){1,2}(?:Street|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Drive|"
+    r"Highway|Hwy\.?|Parkway)\b(?!\s+[A-Z])|\s+block\s+of\b"
 )
 #: "one" in set phrases that count nothing ("at one point", "one another", "on the one hand").
 _ONE_IDIOM = re.compile(r"\s+(?:point|another|hand|way|thing|day|time|side|moment|reason|factor|question)\b", re.I)
@@ -169,10 +169,11 @@ _PCT_RANGE_RE = re.compile(r"\s*(?:to|-|–)\s*\d[\d.,]*(?:\s?%|\s+per ?cent\b|\
 #: The first number of a range takes the scale of the second ("$140-150 million", "between
 #: $140 and $150 million"); bare letter scales only after a currency sign, as in ``_value``.
 _SCALE_RANGE_RE = re.compile(
-    r"\s*(?:-|–|to|and)\s*(?P<cur>US\$|\$|£|€)?\d[\d.,]*(?:\s*|-)"
+    r"\s*(?P<link>-|–|to|and)\s*(?P<cur>US\$|\$|£|€)?\d[\d.,]*(?:\s*|-)"
     r"(?P<scale>hundred|thousand|million|billion|trillion|(?<=\d)(?:bn|mn|tn|m|b|k)|(?<=\s)(?:bn|mn|tn))\b",
     re.I,
 )
+_BETWEEN = re.compile(r"\bbetween\s+$", re.I)
 #: Scale words that make a number a figure even when nothing counted follows ("claims rose to 6.8 million").
 _SCALED_RE = re.compile(r"\b(?:thousand|million|billion|trillion|bn|mn|tn)\b|\d,\d{3}", re.I)
 #: Words between a number and its noun that qualify rather than name what is counted.
@@ -229,6 +230,8 @@ def find_figures(text: str, article_id: str, doc: Doc, sent_of: Callable[[int], 
             if unit is None and not meas and _PCT_RANGE_RE.match(text, e):
                 unit = "percent"
             scaled = None if m.group("scale") or meas or value >= 1000 else _SCALE_RANGE_RE.match(text, e)
+            if scaled and scaled.group("link").lower() == "and" and not _BETWEEN.search(text[max(0, s - 12) : s]):
+                scaled = None  # "at least 40 and 1.5 million were left homeless": two figures
             if scaled and (m.group("cur") or not scaled.group("cur")):
                 value *= _SCALE[scaled.group("scale").lower()]  # "$140-150 million": $140 million
             cw = None if unit or meas else _CURRENCY_WORD_RE.match(text, e)
@@ -455,7 +458,7 @@ def mention(f: Figure) -> dict[str, Any]:
 
 
 #: Two figures of one article are one thing restated when their sentences are this alike.
-RESTATED_CONTEXT = 0.6
+RESTATED_CONTEXT = 0.75
 
 
 def align_figures(

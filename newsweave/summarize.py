@@ -120,9 +120,9 @@ _QUOTED = re.compile('"[^"]*"|\u201c[^\u201d]*\u201d')
 #: Openings that lean on a sentence the summary does not carry: a connective ("On the other
 #: hand, …", "As such, …") or a pronoun whose person is named elsewhere ("He said …").
 _LEANS_BACK = re.compile(
-    r"(?:On the other hand|As such|However|Meanwhile|Still|Instead|Nonetheless|Nevertheless|Moreover|"
-    r"Furthermore|In addition|Also|Besides|Then|Otherwise|Likewise|Similarly|That said|Even so|But|And|Yet|So|"
-    r"He|She|They|It|His|Her|Their|Its|This|These|Those)\b",
+    r"(?:(?:On the other hand|As such|However|Meanwhile|Instead|Nonetheless|Nevertheless|Moreover|Furthermore|"
+    r"In addition|Besides|Otherwise|Likewise|Similarly|That said|Even so),"
+    r"|(?:Also|Then|But|And|Yet|So|He|She|They|It|His|Her|Their|Its)(?=[\s,'\u2019]))",
 )
 
 
@@ -139,7 +139,9 @@ def stands_alone(text: str) -> bool:
         return False
     if t.count('"') % 2 and not t.startswith('"') and _QUOTE_TAIL.search(t):
         return False
-    return len(_WORD.findall(_QUOTED.sub(" ", t))) >= 3
+    if t.endswith(":"):
+        return False  # a lead-in to what follows ("Here is what we know:")
+    return len(_WORD.findall(_QUOTED.sub(" ", t))) >= 2  # '“…,” Trump said.' names its speaker
 
 
 def content_words(text: str) -> list[str]:

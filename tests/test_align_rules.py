@@ -127,8 +127,8 @@ def test_align_figures_an_article_restating_its_figure_keeps_both_in_one_group()
         _fig("b", 3000, "roughly", "soldier", "Roughly 3000 soldiers"),
         _fig("b", 1000, None, "soldier", "Thousands of soldiers", approximate=True),
     ]
-    figs[1] = dataclasses.replace(figs[1], sentence=1, start=61)
-    figs[3] = dataclasses.replace(figs[3], sentence=1, start=61)
+    figs[1] = dataclasses.replace(figs[1], sentence=1, start=61, end=61 + len(figs[1].text))
+    figs[3] = dataclasses.replace(figs[3], sentence=1, start=61, end=61 + len(figs[3].text))
     groups = align_figures(figs, sents, HashingEmbedder())
     by_text = {m["text"]: g for g in groups for m in g["mentions"]}
     deploy = by_text["About 3,000 soldiers"]
@@ -331,6 +331,15 @@ def test_align_facts_figures_the_figure_stage_kept_apart_keep_their_sentences_ap
     together = [{"what": "troop", "status": "agree", "mentions": apart[0]["mentions"] + apart[1]["mentions"]}]
     (fact,) = aligner.facts(sents, vecs, ans, together, EntityIndex([]), {"a": "a", "b": "b"})
     assert fact["status"] == "corroborated"
+
+
+def test_align_facts_two_outlets_quoting_one_person_word_for_word_are_two_sources() -> None:
+    quote = '"We will find whoever did this and we will bring them to justice," Sheriff Jo Reyes said.'
+    texts = {"a": quote, "b": quote.replace("said", "told reporters")}
+    arts = [Article(id=a, title="", text=t) for a, t in texts.items()]
+    ans = [ArticleAnalysis(a, sentences=[Sentence(a, 0, 0, len(t), t)]) for a, t in texts.items()]
+    (fact,) = SimilarityAligner(HashingEmbedder(), threshold=0.3).align(arts, ans, {})["facts"]
+    assert fact["status"] == "corroborated" and fact["sources"] == 2 and not fact["wire_copy"]
 
 
 def test_align_facts_the_same_wire_sentence_in_two_outlets_is_one_source() -> None:

@@ -45,6 +45,8 @@ def test_extract_figures_first_number_of_a_range_takes_the_second_ones_scale() -
     values = [(f.text, f.value, f.unit) for f in _analyse(text).figures]
     assert ("$140", 140e6, "USD") in values and values.count(("$140", 140e6, "USD")) == 2
     assert ("$150 million", 150e6, "USD") in values and ("5", 5.0, "percent") in values
+    values = [(f.text, f.value) for f in _analyse("At least 40 died and 1.5 million were left homeless.").figures]
+    assert values == [("At least 40", 40.0), ("1.5 million", 1.5e6)]  # "and" joins a range only after "between"
     values = [(f.text, f.value) for f in _analyse("The range was $888,600 to $1.4 million.").figures]
     assert values == [("$888,600", 888600.0), ("$1.4 million", 1.4e6)]  # a full first number keeps its own
 
@@ -56,6 +58,8 @@ def test_extract_figures_skip_addresses_emergency_numbers_and_set_phrases_with_o
         "possibly as much as $180 million."
     )
     found = {(f.text, f.value, f.hedge) for f in _analyse(text).figures}
+    lane = {f.text for f in _analyse("Two Lane County deputies met three Highway Patrol officers.").figures}
+    assert lane == {"Two Lane County deputies", "three Highway Patrol officers"}
     assert found == {
         ("Nine Supreme Court justices", 9.0, None),
         ("One soldier", 1.0, None),
@@ -155,6 +159,8 @@ def test_extract_a_title_abbreviation_belongs_to_the_name_after_it() -> None:
     assert {e.text: e.label for e in streets}["Church Ave"] == "FAC"  # a street, whatever spaCy said
     an = _analyse('"This man took two lives," Oregon State Police Lt. Hastings said.')
     assert [q.speaker for q in an.quotes] == ["Hastings"]
+    an = _analyse('"He was a hero," the wife of Capt. Tom Tennant told reporters.')
+    assert [q.speaker for q in an.quotes] != ["Tom Tennant"]  # the wife spoke, not the captain
     assert _without_stray_title("Oregon State Police and Capt", 0, 28) == (0, 19)  # the police, not "… and"
     assert _without_stray_title("Gen. Qassem Soleimani", 0, 21) == (0, 21)  # a leading title stays
 
@@ -229,6 +235,7 @@ def test_extract_dates_month_day_without_year_is_the_nearest_and_never_a_guessed
     assert resolve_date("Feb. 17, 2010", None) == "2010-02-17"
     assert resolve_date("in March", pub) == "2008-03" and resolve_date("March 2019", None) == "2019-03"
     assert resolve_date("the 1990s", pub) is None
+    assert resolve_date("Feb. 29", date(2010, 3, 1)) == "2012-02-29"  # no leap year next door: no crash
 
 
 def test_extract_dates_without_publication_date_count_from_the_dateline() -> None:
@@ -242,5 +249,7 @@ def test_extract_dates_without_publication_date_count_from_the_dateline() -> Non
     event = "He was sentenced on Saturday for the crimes he committed on March 11, 2005.\nHe wept."
     assert {d.text: d.date for d in _analyse(event).dates}.get("Saturday") is None
     assert reference_date("WASHINGTON, Feb. 3, 2009 \u2014 The president spoke.") == date(2009, 2, 3)
+    assert reference_date("BEIRUT, Lebanon (AP), Feb. 3, 2009 \u2014 Israel struck.") == date(2009, 2, 3)
+    assert reference_date("Crimes committed on March 11, 2005 -- the day he fled.\nMore.") is None
     for stamp in ("PUBLISHED: WEDNESDAY, MARCH 13, 2013", "Published on 13th March 2013", "Release: 03 / 13 / 2013"):
         assert reference_date(f"Title\n{stamp}\nThe text.") == date(2013, 3, 13), stamp

@@ -139,6 +139,8 @@ def test_summarize_chooses_only_sentences_that_stand_alone() -> None:
     ]
     assert [stands_alone(t) for t in texts] == [False, False, False, False, True, True, False, False]
     assert stands_alone("Heavy rain fell on Larkmoor for three days.")  # a word, not the pronoun
+    assert stands_alone("\u201cWe will not gamble with lives,\u201d Varga said.")  # the quote names its speaker
+    assert stands_alone("Then-Mayor Jo Reyes opened the dam in 1990.") and not stands_alone("Here is what we know:")
     ranked = [(1.0 - i / 10, Sentence("a", i, 0, len(t), t), {}) for i, t in enumerate(texts)]
     weights = {c: 1.0 for t in texts for c in concepts(t)}
     chosen = ExtractiveSummarizer(max_words=200, min_words=0).select(ranked, weights)
