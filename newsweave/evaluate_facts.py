@@ -2,7 +2,7 @@
 
 The gold (``tests/fixtures/ecbplus_facts_gold.json``) lists, for a few
 multi-article stories, every claim its annotated sentences state and which
-sentences state it. Two measures:
+sentences state it. Three measures:
 
 * **pairs**: two annotated sentences of different articles state one claim
   (gold) / stand in one fact (newsweave): precision, recall, F1;
