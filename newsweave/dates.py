@@ -31,7 +31,7 @@ _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _MONTH = re.compile(rf"\b({_MONTHS})(?:[a-z]*\.?)(?=\W|$)", re.I)
 _DAY_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTHS})", re.I)
-_MONTH_DAY = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.I)
 #: Words that let dateparser place a span in time; a span with none of them ("the 3rd") is not resolved.
 _TIME_WORDS = re.compile(
     r"\b(today|tonight|yesterday|tomorrow|morning|afternoon|evening|night|week|weekend|month|year|ago|"
@@ -196,6 +196,15 @@ _EVENT_DATE = re.compile(
     r"dec(?:ember)?)\b|\b\d{4}-\d\d-\d\d\b",
     re.I,
 )
+
+
+def day_named(expr: str) -> str | None:
+    """The day an expression names, as written: a weekday, or a month and day ("feb 17")."""
+    weekday = _WEEKDAY_RE.search(expr)
+    if weekday:
+        return weekday.group(1).lower()
+    md = _MONTH_DAY.search(expr)
+    return f"{md.group(1).lower()} {int(md.group(2))}" if md else None
 
 
 def is_event_date(expr: str) -> bool:

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .align import is_credit, is_question
-from .dates import is_event_date, is_stamp
+from .dates import day_named, is_event_date, is_stamp
 from .models import Article, ArticleAnalysis, DateMention, Sentence
 
 #: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
@@ -557,19 +557,6 @@ class ExtractiveSummarizer:
         return chosen
 
 
-_MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
-
-
-def _day_word(expr: str) -> str | None:
-    """The day an expression names, as written: a weekday, or a month and day ("feb 17")."""
-    low = expr.lower()
-    m = re.search(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", low)
-    if m:
-        return m.group(1)
-    md = _MONTH_DAY.search(low)
-    return f"{md.group(1)} {int(md.group(2))}" if md else None
-
-
 def _stamp(sentence: Sentence, mention: DateMention) -> bool:
     """A line that is only a date ("on Feb. 04, 2009", "Posted: Apr 02, 2009 11:06 PM"): when the
     report was filed, not an event of the timeline."""
@@ -598,7 +585,7 @@ def timeline(analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]
         if _stamp(s, d):
             continue
         fact = fact_of.get((s.article, s.index))
-        day = _day_word(d.text)
+        day = day_named(d.text)
         if fact is not None and day:
             key: tuple[str, object] = ("fact", (fact, day))
         else:
