@@ -263,6 +263,21 @@ def find_quotes(
             Quote(article_id, text[sp.start : sp.end], sp.start, sp.end, speaker, sent, text[sp.open : evidence_end])
         )
         prev, prev_speaker = sp, speaker
+    return _acting_officials(text, out, {p.text for p in persons})
+
+
+def _acting_officials(text: str, quotes: list[Quote], people: set[str]) -> list[Quote]:
+    """A speaker written as an acting office ("the US' acting Homeland Security said …") is the
+    person who holds it: the named person who speaks the next quote, within two short
+    paragraphs ("… ," said Chad Wolf)."""
+    out = list(quotes)
+    for i, q in enumerate(out[:-1]):
+        nxt = out[i + 1]
+        if not q.speaker or q.speaker in people or nxt.speaker not in people or nxt.start - q.end > 400:
+            continue
+        line_start = text.rfind("\n", 0, q.start) + 1
+        if re.search(r"\bacting\s+" + re.escape(q.speaker) + r"\b", text[line_start : q.start]):
+            out[i] = Quote(q.article, q.text, q.start, q.end, nxt.speaker, q.sentence, q.evidence)
     return out
 
 

@@ -185,6 +185,16 @@ def test_extract_a_title_case_headline_repeated_atop_the_text_gives_no_entities(
     assert any(e.start < len(title) for e in plain.entities)
 
 
+def test_extract_an_acting_office_that_speaks_is_the_person_who_holds_it() -> None:
+    text = (
+        'The county\'s acting Water Authority said there is no "immediate danger to the town".\n\n'
+        '"Our engineers remain on site around the clock," said Marta Quill.\n'
+    )
+    assert [q.speaker for q in _analyse(text).quotes] == ["Marta Quill", "Marta Quill"]
+    office = text.replace("acting ", "")  # the office itself, not an acting holder: stays the office
+    assert [q.speaker for q in _analyse(office).quotes][0] != "Marta Quill"
+
+
 def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
     cases = {
         "WASHINGTON—The president spoke.": "The president spoke.",
