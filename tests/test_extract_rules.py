@@ -192,7 +192,7 @@ def test_extract_an_acting_office_that_speaks_is_the_person_who_holds_it() -> No
     )
     assert [q.speaker for q in _analyse(text).quotes] == ["Marta Quill", "Marta Quill"]
     office = text.replace("acting ", "")  # the office itself, not an acting holder: stays the office
-    assert [q.speaker for q in _analyse(office).quotes][0] != "Marta Quill"
+    assert next(q.speaker for q in _analyse(office).quotes) != "Marta Quill"
 
 
 def test_dateline_forms_are_recognised_and_sentences_are_not() -> None:
