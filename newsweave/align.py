@@ -318,7 +318,7 @@ def _independent_sources(group: Sequence[Sentence], roots: dict[str, str]) -> se
 
     source = {s.article: roots.get(s.article, s.article) for s in group}
     # The words outside quotes: two outlets quoting the sheriff word for word are two sources.
-    words = {s.article: " ".join(_WORD.findall(_QUOTED_SPAN.sub(" ", s.text).lower())) for s in group}
+    words = {s.article: " ".join(words_outside_quotes(s.text.lower())) for s in group}
     arts = sorted(words, key=lambda a: (a not in roots.values(), a))
     for i, a in enumerate(arts):
         if len(words[a].split()) < _WIRE_MIN_WORDS:
@@ -333,6 +333,11 @@ def _independent_sources(group: Sequence[Sentence], roots: dict[str, str]) -> se
 
 _WORD = re.compile(r"\w+")
 _QUOTED_SPAN = re.compile('"[^"]*"|\u201c[^\u201d]*\u201d')
+
+
+def words_outside_quotes(text: str) -> list[str]:
+    """The words of ``text`` outside its closed quotes (the reporter's own words)."""
+    return _WORD.findall(_QUOTED_SPAN.sub(" ", text))
 
 
 def _figure_groups(sentence: Sentence, sent_figs: dict[tuple[str, int], list[tuple[int, str]]]) -> set[int]:

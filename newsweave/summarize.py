@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from .align import is_credit, is_question
+from .align import is_credit, is_question, words_outside_quotes
 from .dates import day_named, is_event_date, is_stamp
 from .models import Article, ArticleAnalysis, DateMention, Sentence
 
@@ -114,7 +114,6 @@ _STOP = frozenset(
 
 
 _QUOTE_TAIL = re.compile(r'[.!?,]["\u201d\u2019]\W*$')
-_QUOTED = re.compile('"[^"]*"|\u201c[^\u201d]*\u201d')
 
 
 #: Openings that lean on a sentence the summary does not carry: a connective ("On the other
@@ -141,7 +140,7 @@ def stands_alone(text: str) -> bool:
         return False
     if t.endswith(":"):
         return False  # a lead-in to what follows ("Here is what we know:")
-    return len(_WORD.findall(_QUOTED.sub(" ", t))) >= 2  # '“…,” Trump said.' names its speaker
+    return len(words_outside_quotes(t)) >= 2  # '“…,” Trump said.' names its speaker
 
 
 def content_words(text: str) -> list[str]:
