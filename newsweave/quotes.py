@@ -341,12 +341,8 @@ def _after_parse(
         if t.text.lower() in SAY_VERBS:
             verb = t
             break
-        if (
-            i > 0
-            and t.text in {".", "!", "?", ";", ":"}
-            and not (t.text == "." and toks[i - 1].text in TITLE_ABBREVIATIONS)
-        ):
-            return False, None  # a new sentence starts before any reporting verb ("Lt." starts none)
+        if i > 0 and t.text in {".", "!", "?", ";", ":"}:
+            return False, None  # a new sentence starts before any reporting verb
     if verb is None:
         return False, None
     objects = {c.dep_ for c in verb.children} & {"dobj", "ccomp"}
@@ -364,14 +360,11 @@ def _after_parse(
             return True, pronoun(lo)
     else:
         start = end = verb.idx + len(verb.text)
-        after_verb = toks[toks.index(verb) + 1 :][:10]
-        for k, t in enumerate(after_verb):
-            if t.text == "." and k > 0 and after_verb[k - 1].text in TITLE_ABBREVIATIONS:
-                continue  # "said Lt. Gregg Hastings": the title's full stop ends nothing
+        for t in toks[toks.index(verb) + 1 :][:10]:  # "said Lt. Gregg Hastings": "Lt." is one token
             if t.text in {",", ".", ";", ":", "(", "—", "–", "-"}:
                 break
             end = t.idx + len(t.text)
-    named = [p for p in persons if start <= p.start and p.end <= end and p.text.rstrip(".") not in TITLE_ABBREVIATIONS]
+    named = [p for p in persons if start <= p.start and p.end <= end]
     if named:
         # The verb's subject when it is one of them ("Biden adviser Jake Sullivan said": not
         # Biden); else the person nearest the verb.
