@@ -114,28 +114,8 @@ def split_sentences(article: Article, doc: Doc) -> list[Sentence]:
                 text = article.text[begin:end]
             skip_to = max(skip_to, end)
             out.append(Sentence(article.id, len(out), begin, end, text))
-    return _join_quoted(article.text, _join_titles(article.text, out))
-
-
-_ENDS_ON_TITLE = re.compile(r"\b(?:" + "|".join(TITLE_ABBREVIATIONS) + r")\.$")
-
-
-def _join_titles(text: str, sentences: list[Sentence]) -> list[Sentence]:
-    """Join a sentence the parser ended on a title abbreviation to the next one on its line
-    ("… who died as 51-year-old Capt." + "Tom Tennant.")."""
-    out: list[Sentence] = []
-    for s in sentences:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and _ENDS_ON_TITLE.search(prev.text)
-            and "\n" not in text[prev.end : s.start]
-            and s.text[:1].isupper()
-        ):
-            out[-1] = Sentence(s.article, prev.index, prev.start, s.end, text[prev.start : s.end])
-        else:
-            out.append(Sentence(s.article, len(out), s.start, s.end, s.text))
-    return out
+    # (A sentence no longer ends on "Capt." + "Tom Tennant.": nlp keeps title abbreviations whole.)
+    return _join_quoted(article.text, out)
 
 
 #: A quote of several sentences is kept as one sentence up to this many words.
