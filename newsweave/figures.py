@@ -484,7 +484,7 @@ def align_figures(
     figs = [f for f in figures if f.counted or f.unit]
     if not figs:
         return []
-    nouns = sorted({f.counted or f.unit or "" for f in figs})
+    nouns = sorted({_noun(f) for f in figs})
     nvec = dict(zip(nouns, embedder.embed(nouns), strict=True))
     known = context_vectors or {}
     missing = [k for k, f in enumerate(figs) if (f.article, f.sentence) not in known]
@@ -500,7 +500,7 @@ def align_figures(
             a, b = figs[i], figs[j]
             if a.unit != b.unit:
                 continue
-            ka, kb = a.counted or a.unit or "", b.counted or b.unit or ""
+            ka, kb = _noun(a), _noun(b)
             nsim = 1.0 if ka == kb else float(nvec[ka] @ nvec[kb])
             csim = float(cvec[i] @ cvec[j])
             if a.article == b.article:
@@ -561,9 +561,14 @@ def align_figures(
     return out
 
 
+def _noun(f: Figure) -> str:
+    """What a figure counts: its noun, else its unit, else ""."""
+    return f.counted or f.unit or ""
+
+
 def _key(a: Figure, b: Figure) -> tuple[str, float, float]:
     lo, hi = sorted((a.value, b.value))
-    return (a.counted or a.unit or "", lo, hi)
+    return (_noun(a), lo, hi)
 
 
 def _stated_together(figs: Sequence[Figure]) -> set[tuple[str, float, float]]:
@@ -576,7 +581,7 @@ def _stated_together(figs: Sequence[Figure]) -> set[tuple[str, float, float]]:
     for fs in by_article.values():
         for i, a in enumerate(fs):
             for b in fs[i + 1 :]:
-                if a.value != b.value and (a.counted or a.unit) == (b.counted or b.unit):
+                if a.value != b.value and _noun(a) == _noun(b):
                     out.add(_key(a, b))
     return out
 
@@ -591,7 +596,7 @@ def _chains_a_conflict(a: Sequence[Figure], b: Sequence[Figure]) -> bool:
 def _what(fs: Sequence[Figure]) -> str:
     counts: dict[str, int] = {}
     for f in fs:
-        key = f.counted or f.unit or "number"
+        key = _noun(f) or "number"
         counts[key] = counts.get(key, 0) + 1
     return max(counts, key=lambda k: (counts[k], -len(k)))
 
