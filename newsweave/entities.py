@@ -132,6 +132,8 @@ def display_name(text: str) -> str:
 #: Characters before a name read for its role ("Iran's Supreme Leader Ayatollah ").
 ROLE_CONTEXT = 60
 _POSSESSIVE = re.compile(r"^(.+?)['’]s?$")
+#: A plural one-word name ("orioles", "chargers"), lower-cased as key tokens are; not "congress".
+_PLURAL_NAME = re.compile(r"[a-z][a-z'’-]{2,}[^s'’]s")
 
 
 def role_of(phrase: str) -> tuple[str | None, frozenset[str]]:
@@ -281,6 +283,17 @@ class EntityIndex:
             ]
             if len(people) == 1:
                 return people[0]
+            if label == "ORG" and _PLURAL_NAME.fullmatch(toks[0]):
+                # A team or band by its short name: "the Orioles" is the Baltimore Orioles when
+                # the story names one organisation ending so. Plural names only, so the House is
+                # never the White House.
+                orgs = [
+                    g
+                    for g in self._by_last_letter.get(toks[0][0], [])
+                    if g["tokens"][-1] == toks[0] and group_type(g) == "ORG"
+                ]
+                if len(orgs) == 1:
+                    return orgs[0]
         if acronym:
             # "U.S." / "US" / "the United States": an acronym joins the name it abbreviates.
             found = self._by_short.get(acronym)

@@ -513,9 +513,12 @@ def align_figures(
                     restated.append((nsim + csim, i, j))
                 continue
             if compatible([a, b]):
-                # Compatible values: alike nouns in alike sentences, or any count in near-identical ones
-                # ("1,200 residents were evacuated" / "1,200 people have left their homes").
-                if (nsim >= noun_threshold - 0.15 and csim >= context_threshold) or (nsim >= 0.25 and csim >= 0.6):
+                # Compatible values: alike nouns in alike sentences, or any count of about the same
+                # value in near-identical ones ("1,200 residents were evacuated" / "1,200 people have
+                # left their homes"; not "at least 105 runs" / "157 games", compatible by the hedge alone).
+                if (nsim >= noun_threshold - 0.15 and csim >= context_threshold) or (
+                    nsim >= 0.25 and csim >= 0.6 and max(a.value, b.value) <= 1.1 * min(a.value, b.value)
+                ):
                     pairs.append((nsim + csim + 0.3, i, j))
             elif nsim >= noun_threshold and csim >= context_threshold:
                 doubtful.append((nsim, i, j))
@@ -529,6 +532,8 @@ def align_figures(
             csim = float(masked[i] @ masked[j])
             if _key(figs[i], figs[j]) in both:
                 continue  # an article that gives both values tells us they count different things
+            if _aggregate(figs[i], sentences) != _aggregate(figs[j], sentences):
+                continue  # "a combined 157 games" is not the "54 games with the Angels" of another
             if csim >= context_threshold + 0.17:
                 pairs.append((nsim + csim, i, j))
                 conflicting.add((i, j))
@@ -584,6 +589,18 @@ def _stated_together(figs: Sequence[Figure]) -> set[tuple[str, float, float]]:
                 if a.value != b.value and _noun(a) == _noun(b):
                     out.add(_key(a, b))
     return out
+
+
+#: Words that make a sentence's counts totals over a longer span or several parts, or a
+#: rate: "a combined 157 games", "a career-best .308", "in each of the past five seasons".
+_AGGREGATE_RE = re.compile(r"\b(?:combined|career|cumulative|altogether|in each of|per game|per season)\b", re.I)
+
+
+def _aggregate(f: Figure, sentences: dict[tuple[str, int], Sentence]) -> bool:
+    """Whether the figure's sentence counts a total or a rate (``_AGGREGATE_RE``): such a figure
+    and a plain one count over different spans, so their values never conflict."""
+    s = sentences.get((f.article, f.sentence))
+    return bool(_AGGREGATE_RE.search(s.text if s is not None else f.text))
 
 
 def _chains_a_conflict(a: Sequence[Figure], b: Sequence[Figure]) -> bool:

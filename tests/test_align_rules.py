@@ -169,6 +169,38 @@ def test_align_figures_values_one_article_states_both_are_never_a_conflict() -> 
     assert "conflict" not in {g["status"] for g in groups}  # a tells 54 and 157 games apart
 
 
+def test_align_figures_a_total_and_a_plain_count_are_never_a_conflict() -> None:
+    def statuses(long_: str) -> list[str]:
+        short = "He played 54 games with the Angels this season."
+        sentences = {("b", 0): Sentence("b", 0, 0, len(long_), long_), ("c", 0): Sentence("c", 0, 0, len(short), short)}
+        figs = []
+        for article, text, value in (("b", long_, 157), ("c", short, 54)):
+            at = text.index(str(value))
+            fig = _fig(article, value, None, "game", f"{value} games")
+            figs.append(dataclasses.replace(fig, start=at, end=at + len(fig.text)))
+        return [g["status"] for g in align_figures(figs, sentences, HashingEmbedder())]
+
+    assert statuses("He played 157 games with the Angels this season.") == ["conflict"]
+    assert "conflict" not in statuses("He played a combined 157 games with the Angels this season.")
+
+
+class _NounEmbedder:
+    """'run' and 'game' 0.39 apart (as MiniLM has them); every other text one vector (alike sentences)."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vec = {"run": [1.0, 0.0, 0.0], "game": [0.39, (1 - 0.39**2) ** 0.5, 0.0]}
+        return np.array([vec.get(t, [0.0, 0.0, 1.0]) for t in texts], dtype=np.float32)
+
+
+def test_align_figures_unlike_nouns_pair_only_at_about_the_same_value() -> None:
+    def grouped(run: float, hedge: str | None, game: float) -> bool:
+        figs = [_fig("a", run, hedge, "run", f"{run} runs"), _fig("b", game, None, "game", f"{game} games")]
+        return len(align_figures(figs, {}, _NounEmbedder())) == 1
+
+    assert grouped(150, None, 150)  # "150 runs" / "150 games" in near-identical sentences: one thing told two ways
+    assert not grouped(105, "at least", 157)  # compatible only through the hedge: two things
+
+
 def test_align_figures_two_agreeing_links_do_not_chain_into_a_conflict() -> None:
     low, mid, high = (_fig(a, v, h, "game", "x") for a, v, h in (("a", 54, None), ("b", 60, "about"), ("c", 66, None)))
     assert compatible([low, mid]) and compatible([mid, high]) and not compatible([low, high])

@@ -186,3 +186,22 @@ def test_entities_a_short_name_one_letter_longer_is_someone_else() -> None:
     ents = {e["name"]: e for e in _entities(mentions, texts)}
     assert ents["Kira Bell"]["aliases"] == [] and ents["Bella"]["mentions"] == 2
     assert len([n for n in ents if "Suleimani" in n]) == 1  # a spelling variant still joins
+
+
+def test_entities_a_team_by_its_short_name_is_the_team() -> None:
+    ents = _entities(
+        [
+            _ent("a", "the Harwick Orioles", "ORG"),
+            _ent("b", "Orioles", "ORG"),
+            _ent("a", "the White House", "ORG"),
+            _ent("b", "House", "ORG"),  # the House of Representatives: not the White House
+            _ent("c", "Vellmar Giants", "ORG"),
+            _ent("c", "Dunmore Giants", "ORG"),
+            _ent("c", "Giants", "ORG"),  # two teams end so: which one is not said
+        ]
+    )
+    by_name = {e["name"]: e for e in ents}
+    assert by_name["Harwick Orioles"]["articles"] == ["a", "b"] and by_name["Harwick Orioles"]["mentions"] == 2
+    assert "Orioles" not in by_name
+    assert by_name["House"]["articles"] == ["b"] and by_name["White House"]["mentions"] == 1
+    assert by_name["Giants"]["mentions"] == 1
