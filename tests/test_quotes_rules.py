@@ -132,3 +132,41 @@ def test_quotes_cut_off_final_quote_is_kept_with_a_trailing_line_break() -> None
 
 def test_quotes_title_case_speech_with_a_reporting_verb_is_a_quote() -> None:
     assert _speakers('"I Will Be Back Soon" said Tomas Vidal.') == {"I Will Be Back Soon": "Tomas Vidal"}
+
+
+def test_quotes_she_said_is_never_a_man_named_before() -> None:
+    # Invented text: the agent speaks first; "she" is the model, whom spaCy may not tag at all.
+    text = (
+        'Her agent Mark Dellow said: "She was a remarkable woman."\n'
+        "Torvane later said she was puzzled by her fame.\n"
+        '"I have no idea why I am still known," she told a reporter in 2006.\n'
+        'Mr. Osgrove, the photographer, recalled the shoots. "It was such fun," she said.'
+    )
+    quotes = _analyse(text).quotes
+    speakers = {q.text[:12]: q.speaker for q in quotes}
+    assert speakers["She was a re"] == "Mark Dellow"
+    assert speakers["I have no id"] not in {"Mark Dellow", "Dellow"}
+    assert speakers["It was such "] not in {"Mark Dellow", "Dellow", "Osgrove", "Mr. Osgrove"}
+
+
+def test_quotes_census_first_names_say_which_pronoun_fits() -> None:
+    from newsweave.models import EntityMention
+    from newsweave.quotes import census_first_names, people_of, pronoun_fits
+
+    names = census_first_names()
+    assert names["mark"] == "m" and names["bettie"] == "f" and "kim" not in names  # Kim: both, too often
+    text = "Mark Dellow met Ana Ruiz and Kim Ostrander. Later Ruiz spoke."
+    mentions = [
+        EntityMention("a", n, "PERSON" if n != "Ana Ruiz" else "ORG", text.index(n), text.index(n) + len(n), 0)
+        for n in ("Mark Dellow", "Ana Ruiz", "Kim Ostrander")
+    ]
+    people = people_of(text, mentions)
+    assert [(p.text, p.label) for p in people] == [
+        ("Mark Dellow", "PERSON"),
+        ("Ana Ruiz", "PERSON"),  # tagged ORG, but "Ana" is a first name
+        ("Kim Ostrander", "PERSON"),
+    ]
+    fits = pronoun_fits(people, text)
+    assert not fits["she"]("Dellow") and fits["he"]("Mark Dellow")
+    assert fits["she"]("Ruiz") and not fits["he"]("Ana Ruiz")
+    assert fits["she"]("Kim Ostrander") and fits["he"]("Kim Ostrander")  # "Kim": not known
