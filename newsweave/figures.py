@@ -250,6 +250,8 @@ def find_figures(text: str, article_id: str, doc: Doc, sent_of: Callable[[int], 
         bare = counted is None and unit is None and not approx
         if bare and not (_SCALED_RE.search(text[s:e]) or hedge in _STRONG_HEDGES):
             continue
+        if counted and not meas and unit is None and not approx and value != 1 and _singular(doc, end):
+            continue  # a name or a rank, not a count: "a .357 Magnum handgun", "the five seed", "a 747 jet"
         out.append(
             Figure(article_id, value, unit, hedge, counted, text[span_start:end], span_start, end, sent_of(s), approx)
         )
@@ -386,6 +388,25 @@ def counted_noun(doc: Doc, end_char: int) -> tuple[str | None, int]:
             continue
         break
     return best if best else (None, end_char)
+
+
+#: Nouns that stay singular after a number: invariant plurals ("200 head of cattle", "40 staff"), a
+#: crowd's size ("a 22,000 crowd"), and measures written as modifiers ("a 32 yard field goal").
+_INVARIANT_WORDS = """head staff personnel aircraft crew deer sheep fish cattle livestock police crowd
+yard mile foot inch meter metre kilometer kilometre pound ton acre degree point"""
+_INVARIANT_NOUNS = frozenset(_INVARIANT_WORDS.split())
+_MEN_SINGULARS = frozenset({"specimen", "regimen", "abdomen", "acumen", "omen", "stamen", "hymen"})
+
+
+def _singular(doc: Doc, end_char: int) -> bool:
+    """Whether the counted noun ending at ``end_char`` is written in the singular."""
+    span = doc.char_span(max(0, end_char - 1), end_char, alignment_mode="expand")
+    if span is None or not len(span):
+        return False
+    tok = span[-1]
+    if tok.lower_.endswith("men") and tok.lower_ not in _MEN_SINGULARS:
+        return False  # "600 servicemen", which the tagger calls singular
+    return tok.tag_ in {"NN", "NNP"} and tok.lower_ not in _INVARIANT_NOUNS and "-" not in tok.text
 
 
 def _hyphen_tail(doc: Doc, tok: Token) -> Token | None:

@@ -97,3 +97,12 @@ def test_figures_rates_between_number_and_noun_are_skipped() -> None:
 def test_figures_and_joins_no_percent_range() -> None:
     figs = _figs("Of the voters aged 5 and 60% of the others, few came.")
     assert all(f.unit != "percent" for f in figs.values() if f.value == 5)
+
+
+def test_figures_a_number_before_a_singular_noun_names_or_ranks_it() -> None:
+    figs = _figs(
+        "Reyes carried a .357 Magnum handgun. The Hawks are the five seed after a 747 jet flew 300 passengers. "
+        "Officials said 600 U.S. servicemen and 40 staff were there, and a 22,000 crowd cheered."
+    )
+    counted = sorted(f.counted for f in figs.values())
+    assert counted == ["crowd", "passenger", "servicemen", "staff"]  # no handgun, seed or jet
