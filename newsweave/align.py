@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .dates import is_date_line
 from .dedupe import shared_passages
 from .embed import Embedder
 from .entities import EntityIndex, key_tokens
@@ -67,9 +68,16 @@ _COURTESY = re.compile(r"(?:(?:photo|image|video|picture)s?\s+)?courtesy\s+of\b"
 
 def states_news(text: str) -> bool:
     """Whether a sentence can be (part of) a fact: long enough, not a question, not a credit
-    line, not a lead-in that ends on a colon ("Here is what we know:")."""
+    line, not a filing stamp ("Friday, Sep 10, 2010 | Updated 8:52 PM EDT"), not a lead-in that
+    ends on a colon ("Here is what we know:")."""
     t = text.strip()
-    return len(t.split()) >= MIN_FACT_WORDS and not is_question(t) and not is_credit(t) and not t.endswith(":")
+    return (
+        len(t.split()) >= MIN_FACT_WORDS
+        and not is_question(t)
+        and not is_credit(t)
+        and not is_date_line(t)
+        and not t.endswith(":")
+    )
 
 
 class SimilarityAligner:

@@ -163,6 +163,17 @@ def is_stamp(rest: str) -> bool:
     return all(w.lower() in WEEKDAYS for w in words) and len(words) < 2
 
 
+def is_date_line(text: str) -> bool:
+    """Whether a line or sentence only says when the report was filed ("Friday, Sep 10, 2010 |
+    Updated 8:52 PM EDT", "9 / 10 / 2010 @ 1: 19PM", "Dec. 24 4:33 AM EST"): a date or a number,
+    and besides it only stamp words, months, weekdays and times. Not news: no fact, no summary line."""
+    rest = _FULL_DATE.sub(" ", text)
+    if rest == text and not re.search(r"\d", text):
+        return False
+    words = [w for w in re.findall(r"[A-Za-z]{2,}", rest) if not _MONTH.fullmatch(w)]
+    return is_stamp(" ".join(words))
+
+
 #: What may stand before a dated dateline on its line: a place in capitals, a region, an outlet.
 _DATELINE_PLACE = re.compile(r"\s*(?:[A-Z][A-Za-z.'-]*(?:,?\s+[A-Z][A-Za-z.'-]*)*,?\s*(?:\([^)]*\)\s*)?,?\s*)?")
 

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .align import is_credit, is_question, words_outside_quotes
-from .dates import day_named, is_event_date, is_stamp
+from .dates import day_named, is_date_line, is_event_date, is_stamp
 from .models import Article, ArticleAnalysis, DateMention, Sentence
 
 #: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
@@ -125,13 +125,22 @@ _LEANS_BACK = re.compile(
 )
 
 
+def is_headline(text: str) -> bool:
+    """A headline left in the text ("Trial Begins for Kraft Shooting Suspect"): most words of
+    four letters or more capitalised, and no full stop, question or exclamation mark at the end."""
+    t = text.strip().rstrip("\"\u201d\u2019')")
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", t) if len(w) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words) and t[-1:] not in ".!?"
+
+
 def stands_alone(text: str) -> bool:
-    """Whether a sentence reads on its own in a summary: not a question or credit line, not
-    leaning on a sentence before it (a connective or pronoun opening), not a quote without
+    """Whether a sentence reads on its own in a summary: not a question, credit line, filing
+    stamp or headline left in the text, not leaning on a sentence before it (a connective or
+    pronoun opening), not a quote without
     its speaker, and not the rest of a quote that an earlier sentence opened
     ("We did not take action to start a war.”")."""
     t = text.strip()
-    if is_question(t) or is_credit(t) or _LEANS_BACK.match(t):
+    if is_question(t) or is_credit(t) or is_date_line(t) or is_headline(t) or _LEANS_BACK.match(t):
         return False
     first = re.search("[\u201c\u201d]", t)
     if first is not None and first.group(0) == "\u201d":

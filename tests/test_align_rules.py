@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from newsweave.align import SimilarityAligner, is_credit, root_of, states_news
+from newsweave.dates import is_date_line
 from newsweave.embed import HashingEmbedder
 from newsweave.entities import EntityIndex, key_tokens
 from newsweave.figures import _chains_a_conflict, align_figures, compatible
@@ -387,3 +388,16 @@ def test_align_facts_the_same_wire_sentence_in_two_outlets_is_one_source() -> No
     facts = aligner.align(arts, ans, {})["facts"]
     (fact,) = [f for f in facts if len(f["evidence"]) == 3]
     assert fact["status"] == "corroborated" and fact["sources"] == 2 and fact["wire_copy"]
+
+
+def test_align_filing_stamps_are_not_facts() -> None:
+    stamps = [
+        "Friday, Sep 10, 2010 | Updated 8:52 PM EDT",
+        "9 / 10 / 2010 @ 1: 19PM",
+        "Dec. 24 4:33 AM EST",
+        "09 / 10 / 10 08:23 PM ET",
+    ]
+    news = ["The plant closed on Sep 10, 2010.", "Police said 12 people died on Friday.", "May 5 2010 - Police came"]
+    assert [is_date_line(t) for t in stamps] == [True] * len(stamps)
+    assert [is_date_line(t) for t in news] == [False] * len(news)
+    assert not states_news(stamps[0]) and states_news(news[1])

@@ -170,3 +170,10 @@ def test_summarize_tells_a_fact_twice_only_with_mostly_new_words() -> None:
     summarizer = ExtractiveSummarizer(max_words=200, min_words=0)
     assert sorted(s.article for s, _ in summarizer.select(ranked, weights)) == ["a", "b", "c"]
     assert sorted(s.article for s, _ in summarizer.select(ranked, weights, one_fact)) == ["a", "c"]
+
+
+def test_summary_headlines_and_filing_stamps_left_in_the_text_do_not_stand_alone() -> None:
+    assert not stands_alone("Trial Begins for Kraft Shooting Suspect")
+    assert not stands_alone("Friday, Sep 10, 2010 | Updated 9:28 AM EDT")
+    assert stands_alone("Trial Begins for Kraft Shooting Suspect, the Judge Ruled on Friday.")  # a sentence
+    assert stands_alone("The trial of the Kraft shooting suspect began on Monday")  # no full stop, but prose
