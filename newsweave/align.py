@@ -36,6 +36,8 @@ FACT_THRESHOLD = 0.76
 LEXICAL_WEIGHT = 0.6
 #: Each shared entity or aligned figure adds this much to the cosine.
 SHARED_BONUS = 0.03
+#: Least mean score between two groups of sentences for them to become one fact (None: single link).
+GROUP_FLOOR: float | None = 0.6
 #: A summary sentence cites another article when one of its sentences scores this much with it
 #: (MiniLM cosine plus ``LEXICAL_WEIGHT`` × their words' cosine, as facts are scored).
 CITE_THRESHOLD = 0.70
@@ -89,6 +91,9 @@ class SimilarityAligner:
         cite_threshold: Similarity at which an article supports a sentence.
         lexical_weight: Weight of the sentences' shared words (story-local TF-IDF cosine)
             beside their embedding cosine in the fact score.
+        group_floor: Least mean score between two groups of sentences for them to become one
+            fact (average link), so that two claims never chain through one sentence alike to
+            both; None links single pairs (single link).
     """
 
     def __init__(
@@ -97,7 +102,9 @@ class SimilarityAligner:
         threshold: float = FACT_THRESHOLD,
         cite_threshold: float = CITE_THRESHOLD,
         lexical_weight: float = LEXICAL_WEIGHT,
+        group_floor: float | None = GROUP_FLOOR,
     ):
+        self.group_floor = group_floor
         self.embedder = embedder
         self.threshold = threshold
         self.cite_threshold = cite_threshold
@@ -182,6 +189,12 @@ class SimilarityAligner:
         for _, a, b in sorted(pairs, reverse=True):
             ga, gb = owner[a], owner[b]
             if ga == gb:
+                continue
+            # Average link: two groups join only when their sentences are alike on the whole, not
+            # through one pair (A ~ B ~ C chains two different claims through B).
+            floor = self.group_floor
+            pair_only = len(groups[ga]) + len(groups[gb]) == 2
+            if floor is not None and not pair_only and float(sims[np.ix_(groups[ga], groups[gb])].mean()) < floor:
                 continue
             both = {sents[keep[k]].article for k in groups[ga]} & {sents[keep[k]].article for k in groups[gb]}
             if both:

@@ -401,3 +401,23 @@ def test_align_filing_stamps_are_not_facts() -> None:
     assert [is_date_line(t) for t in stamps] == [True] * len(stamps)
     assert [is_date_line(t) for t in news] == [False] * len(news)
     assert not states_news(stamps[0]) and states_news(news[1])
+
+
+def test_align_facts_two_claims_do_not_chain_through_one_sentence_alike_to_both() -> None:
+    texts = [
+        "The striker scored twice in the first half at the stadium.",
+        "Rain delayed kickoff by an hour before the striker scored.",
+        "The club confirmed the coach will leave next season.",
+    ]
+    sents = [Sentence(a, 0, 0, len(t), t) for a, t in zip("abc", texts, strict=True)]
+    ans = [ArticleAnalysis(s.article, sentences=[s]) for s in sents]
+    gram = np.array([[1.0, 0.78, 0.3], [0.78, 1.0, 0.77], [0.3, 0.77, 1.0]])  # b is alike to a and to c
+    vecs = np.linalg.cholesky(gram).astype(np.float32)
+
+    def grouped(floor: float | None) -> list[list[str]]:
+        aligner = SimilarityAligner(HashingEmbedder(), lexical_weight=0.0, group_floor=floor)
+        facts = aligner.facts(sents, vecs, ans, [], EntityIndex([]), {})
+        return sorted(sorted(e["article"] for e in f["evidence"]) for f in facts)
+
+    assert grouped(None) == [["a", "b", "c"]]  # single link: a ~ b ~ c
+    assert grouped(0.6) == [["a", "b"], ["c"]]  # c is alike to b only: (0.77 + 0.3) / 2 < 0.6
