@@ -133,7 +133,11 @@ class SimilarityAligner:
             vecs = pending.result()
         sent_vecs = {(s.article, s.index): vecs[i] for i, s in enumerate(sents) if vecs[i].any()}
         figures = align_figures(
-            [f for an in analyses for f in an.figures], sent_by_key, self.embedder, context_vectors=sent_vecs
+            [f for an in analyses for f in an.figures],
+            sent_by_key,
+            self.embedder,
+            context_vectors=sent_vecs,
+            people=sentence_people(analyses, {a.id: a.text for a in articles}, index),
         )
         titles = [a.title for a in articles if a.title]
         tvecs = self.embedder.embed(titles) if titles else None
@@ -286,6 +290,38 @@ def root_of(article_id: str, copies: dict[str, str]) -> str:
         article_id = copies[article_id]
         seen.add(article_id)
     return article_id
+
+
+_CITED_AFTER = re.compile(r"^[\s,]*(?:[\w.'\u2019-]+\s+){0,2}(?:said|says|told|added|reported|announced)\b", re.I)
+_PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|his|her|him)\b", re.I)
+_CITED_BEFORE = re.compile(r"\b(?:said|says|told|added|according to)[\s,]+(?:[\w.'\u2019-]+\s+){0,4}$", re.I)
+
+
+def sentence_people(
+    analyses: Sequence[ArticleAnalysis], texts: dict[str, str], index: EntityIndex
+) -> dict[tuple[str, int], set[str]]:
+    """The people each sentence is about: its PERSON mentions, resolved to entity names, but not
+    a person it cites as its source ("…, Sheriff Ana Ruiz said", "according to Ruiz"); a sentence
+    that names nobody but says "he" or "she" is about the people of the last sentence that named
+    someone ("Pierre Thomas started. He has two touchdowns.")."""
+    out: dict[tuple[str, int], set[str]] = {}
+    for an in analyses:
+        text = texts.get(an.article, "")
+        for e in an.entities:
+            if e.label != "PERSON":
+                continue
+            after, before = text[e.end : e.end + 40], text[max(0, e.start - 40) : e.start]
+            if _CITED_AFTER.match(after) or _CITED_BEFORE.search(before):
+                continue
+            out.setdefault((e.article, e.sentence), set()).add(index.lookup(e.text) or e.text)
+        last: set[str] = set()
+        for s in an.sentences:
+            own = out.get((an.article, s.index))
+            if own:
+                last = own
+            elif last and _PERSONAL_PRONOUN.search(s.text):
+                out[(an.article, s.index)] = last
+    return out
 
 
 def _sentence_entities(analyses: Sequence[ArticleAnalysis]) -> dict[tuple[str, int], set[str]]:

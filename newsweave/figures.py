@@ -489,6 +489,7 @@ def align_figures(
     noun_threshold: float = 0.55,
     context_threshold: float = 0.45,
     context_vectors: dict[tuple[str, int], np.ndarray] | None = None,
+    people: dict[tuple[str, int], set[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Group figures about the same thing across articles and judge each group.
 
@@ -500,7 +501,9 @@ def align_figures(
     at most one figure per article (the closest), with the figures by which that article
     restates it (same noun, compatible value, sentences alike at ``RESTATED_CONTEXT``). Far-apart values need
     closer contexts to be called the same thing, so "1,200 people left" and
-    "four people were hospitalised" stay apart.
+    "four people were hospitalised" stay apart. Nor are two figures one thing when their
+    sentences are about different people (``people``: (article, sentence) -> the persons
+    it is about, not those it cites): "Bush's two touchdowns" are not Thomas's.
     """
     figs = [f for f in figures if f.counted or f.unit]
     if not figs:
@@ -512,6 +515,7 @@ def align_figures(
     extra = dict(zip(missing, embedder.embed([_masked_context(figs[k], sentences) for k in missing]), strict=True))
     cvec = np.stack([extra[k] if k in extra else known[(f.article, f.sentence)] for k, f in enumerate(figs)])
     n = len(figs)
+    about = people or {}
     pairs: list[tuple[float, int, int]] = []
     restated: list[tuple[float, int, int]] = []
     doubtful: list[tuple[float, int, int]] = []
@@ -533,6 +537,9 @@ def align_figures(
                 if nsim >= noun_threshold and csim >= RESTATED_CONTEXT and compatible([a, b]):
                     restated.append((nsim + csim, i, j))
                 continue
+            who_a, who_b = about.get((a.article, a.sentence)), about.get((b.article, b.sentence))
+            if who_a and who_b and not who_a & who_b:
+                continue  # two people's numbers: "Bush's two touchdowns" / "Thomas has two touchdowns"
             if compatible([a, b]):
                 # Compatible values: alike nouns in alike sentences, or any count of about the same
                 # value in near-identical ones ("1,200 residents were evacuated" / "1,200 people have

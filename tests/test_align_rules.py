@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from newsweave.align import SimilarityAligner, is_credit, root_of, states_news
+from newsweave.align import SimilarityAligner, is_credit, root_of, sentence_people, states_news
 from newsweave.dates import is_date_line
 from newsweave.embed import HashingEmbedder
 from newsweave.entities import EntityIndex, key_tokens
@@ -421,3 +421,30 @@ def test_align_facts_two_claims_do_not_chain_through_one_sentence_alike_to_both(
 
     assert grouped(None) == [["a", "b", "c"]]  # single link: a ~ b ~ c
     assert grouped(0.6) == [["a", "b"], ["c"]]  # c is alike to b only: (0.77 + 0.3) / 2 < 0.6
+
+
+def test_align_figures_two_peoples_numbers_are_two_things() -> None:
+    sents = {
+        ("a", 0): Sentence("a", 0, 0, 40, "Ames had two touchdowns in the game."),
+        ("b", 0): Sentence("b", 0, 0, 40, "Birch had two touchdowns in the game."),
+    }
+    figs = [
+        dataclasses.replace(_fig(k[0], 2, None, "touchdown", "two touchdowns"), start=s.text.index("two"))
+        for k, s in sents.items()
+    ]
+    figs = [dataclasses.replace(f, end=f.start + len(f.text)) for f in figs]
+    assert len(align_figures(figs, sents, HashingEmbedder())) == 1
+    people = {("a", 0): {"Jo Ames"}, ("b", 0): {"Lee Birch"}}
+    assert len(align_figures(figs, sents, HashingEmbedder(), people=people)) == 2
+
+
+def test_align_sentence_people_skips_cited_sources_and_follows_he() -> None:
+    text = "Lee Birch scored twice. He has nine touchdowns, coach Jo Ames said. The crowd left."
+    ents = [
+        EntityMention("a", "Lee Birch", "PERSON", 0, 9, 0),
+        EntityMention("a", "Jo Ames", "PERSON", text.index("Jo Ames"), text.index("Jo Ames") + 7, 1),
+    ]
+    lines = ["Lee Birch scored twice.", "He has …", "The crowd left."]
+    sents = [Sentence("a", i, 0, 0, t) for i, t in enumerate(lines)]
+    people = sentence_people([ArticleAnalysis("a", sentences=sents, entities=ents)], {"a": text}, EntityIndex(ents))
+    assert people == {("a", 0): {"Lee Birch"}, ("a", 1): {"Lee Birch"}}  # Ames is cited; "The crowd" has no "he"
