@@ -245,6 +245,7 @@ def find_quotes(
     out: list[Quote] = []
     prev: _Span | None = None
     prev_speaker: str | None = None
+    prev_sent = -1
     for sp in spans:
         sent = _sentence_index(sentences, sp.start)
         recent = prev_speaker if prev is not None and sp.open - prev.close < 600 else None
@@ -256,12 +257,17 @@ def find_quotes(
         speaker = _after(text, doc, sp, persons, pronoun)
         if speaker is None:
             speaker = _before_in_sentence(doc, sp.open, persons, text, pronoun)
+        # A quote that opens its sentence goes on speaking, or speaks for the reporting verb just
+        # before; a few words quoted inside another sentence ("Police are treating the fire as
+        # "suspicious".") are that sentence's, not the previous speaker's (unless the previous
+        # quote stands in the same sentence) nor a verb's in the sentence before.
+        opens = not sentences or sp.open <= sentences[sent].start + 1
         if speaker is None and prev is not None and prev_speaker:
             continues = prev.open_ended and sp.paragraph == prev.paragraph + 1
-            if continues or sp.paragraph == prev.paragraph:
+            if continues or (sp.paragraph == prev.paragraph and (opens or sent == prev_sent)):
                 speaker = prev_speaker
-        for back in (1, 2):  # a reporting verb in one of the two sentences before
-            if speaker is None and sent - back >= 0 and sp.open - sp.start <= 1:
+        for back in (1, 2):  # a reporting verb in one of the two sentences before a quote opening its own
+            if speaker is None and sent - back >= 0 and opens:
                 ps = sentences[sent - back]
                 if ps.end <= sp.open:
                     speaker = _before_in_sentence(doc, ps.end, persons, text, pronoun, within=(ps.start, ps.end))
@@ -269,7 +275,7 @@ def find_quotes(
         out.append(
             Quote(article_id, text[sp.start : sp.end], sp.start, sp.end, speaker, sent, text[sp.open : evidence_end])
         )
-        prev, prev_speaker = sp, speaker
+        prev, prev_speaker, prev_sent = sp, speaker, sent
     return _acting_officials(text, out, {p.text for p in persons})
 
 

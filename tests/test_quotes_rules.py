@@ -170,3 +170,15 @@ def test_quotes_census_first_names_say_which_pronoun_fits() -> None:
     assert not fits["she"]("Dellow") and fits["he"]("Mark Dellow")
     assert fits["she"]("Ruiz") and not fits["he"]("Ana Ruiz")
     assert fits["she"]("Kim Ostrander") and fits["he"]("Kim Ostrander")  # "Kim": not known
+
+
+def test_quotes_words_quoted_inside_another_sentence_are_not_the_previous_speakers() -> None:
+    text = (
+        'Fire chief Dana Kell described the depot as a "total loss".\n'
+        'Police are treating the fire as "potentially suspicious".\n'
+        "Kell spoke to reporters at noon.\n"
+        '"We will rebuild," she said.'
+    )
+    speakers = _speakers(text)
+    assert speakers["total loss"] == "Dana Kell"
+    assert speakers["potentially suspicious"] != "Dana Kell"  # the police's words, not the chief's
