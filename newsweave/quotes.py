@@ -373,7 +373,8 @@ def _after_parse(
     else:
         start = end = verb.idx + len(verb.text)
         for t in toks[toks.index(verb) + 1 :][:10]:  # "said Lt. Gregg Hastings": "Lt." is one token
-            if t.text in {",", ".", ";", ":", "(", "—", "–", "-"}:
+            glued = t.text == "-" and not t.whitespace_ and t.i > 0 and not doc[t.i - 1].whitespace_
+            if t.text in {",", ".", ";", ":", "(", "—", "–", "-"} and not glued:  # "the 36-year-old X" reads on
                 break
             end = t.idx + len(t.text)
     named = [p for p in persons if start <= p.start and p.end <= end]
@@ -391,7 +392,39 @@ def _after_parse(
     subject = _subject_of(verb, doc)
     if subject is not None and start <= subject.start_char and subject.end_char <= end:
         return True, _resolve_surface(subject, persons, text, pronoun)
+    if not pre:
+        named_after = _name_after(verb, doc)  # "said the 36-year-old Klitschko", untagged by spaCy
+        if named_after is not None:
+            return True, named_after.text
     return True, None
+
+
+#: Reporting verbs written before their subject ("…, said Yeager:").
+_INVERTING_VERBS = frozenset({"said", "says", "added", "asked", "explained", "continued", "wrote", "noted", "recalled"})
+
+
+def _name_after(verb: Token, doc: Doc) -> Span | None:
+    """The proper name just after a "said"-type verb, before any comma or colon ("said Yeager:",
+    "said the 36-year-old Klitschko"): the inverted subject spaCy did not take for one. Only
+    determiners, numbers, adjectives and nouns may stand between ("told the AP" and "said before
+    Kelly arrived" name no speaker)."""
+    if verb.lower_ not in _INVERTING_VERBS:
+        return None
+    subjects = [c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
+    for t in doc[verb.i + 1 : verb.i + 9]:
+        if t.is_punct and t.text not in {"-", "."}:
+            return None
+        if t.pos_ == "PROPN" and t.is_alpha and t.text[:1].isupper():
+            first = t.i
+            last = first
+            while last + 1 < len(doc) and doc[last + 1].pos_ == "PROPN" and doc[last + 1].is_alpha:
+                last += 1
+            name = doc[first : last + 1]
+            # The verb's own subject, or the verb has none: not "the president said the US "acted …"".
+            return name if name.root in subjects or not subjects else None
+        if t.pos_ not in {"DET", "NUM", "ADJ", "NOUN", "PUNCT"}:
+            return None
+    return None
 
 
 #: Tokens before a quote searched for its reporting verb ("Trump said, …").
@@ -423,6 +456,9 @@ def _before_in_sentence(
         sent = span
     verbs = [t for t in sent if t.idx < hi and t.idx >= lo and (t.text.lower() in SAY_VERBS or t.text == "according")]
     for verb in reversed(verbs):
+        inverted = _name_after(verb, doc) if verb.text != "according" else None
+        if inverted is not None and inverted.end_char <= hi:  # "One big difference …, said Yeager: "…""
+            return inverted.text
         speaker = _subject_of(verb, doc)
         if speaker is not None:
             return _resolve_surface(speaker, persons, text, pronoun)
@@ -495,6 +531,11 @@ def _phrase(tok: Token, doc: Doc) -> Span:
         for ent in sub.ents:
             if ent.label_ in {"ORG", "GPE"}:
                 return ent
+        for prep in tok.children:  # "a statement from Waitrose", the name untagged
+            if prep.dep_ == "prep" and prep.lower_ in {"from", "by", "of"}:
+                for obj in prep.children:
+                    if obj.dep_ == "pobj" and obj.pos_ == "PROPN":
+                        return doc[obj.left_edge.i : obj.i + 1]
     left = [t for t in sub if t.i <= tok.i]
     return doc[left[0].i : tok.i + 1] if left else doc[tok.i : tok.i + 1]
 

@@ -182,3 +182,18 @@ def test_quotes_words_quoted_inside_another_sentence_are_not_the_previous_speake
     speakers = _speakers(text)
     assert speakers["total loss"] == "Dana Kell"
     assert speakers["potentially suspicious"] != "Dana Kell"  # the police's words, not the chief's
+
+
+def test_quotes_inverted_and_institutional_speakers_spacy_did_not_tag() -> None:
+    text = (
+        "The depot burned on Friday.\n"
+        'A statement from Harrowfield said: "Damage to the building is extensive."\n'
+        'One big difference between Ostrova and her neighbours, said Yeager: "She liked the sea."\n'
+        '"I am ready to fight again," said the 36-year-old Klitschko.\n'
+        'In a speech, the mayor said the council "acted to stop a flood."'
+    )
+    speakers = _speakers(text)
+    assert speakers["Damage to the building is extensive."] == "Harrowfield"
+    assert speakers["She liked the sea."] == "Yeager"
+    assert speakers["I am ready to fight again"] == "Klitschko"
+    assert speakers["acted to stop a flood."] != "council"  # the object clause's subject is no speaker
