@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .models import DateMention
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _SAME_DAY = {"today", "tonight", "this morning", "this afternoon", "this evening", "earlier today"}
@@ -56,10 +56,31 @@ def find_dates(
     out = []
     for e in spans:
         before = text[max(0, e.start_char - 12) : e.start_char].lower().split()
-        ahead = bool(before) and before[-1] in {"until", "by", "next", "till", "before"}
+        ahead = (bool(before) and before[-1] in {"until", "by", "next", "till", "before"}) or _in_future(e.root)
         iso = resolve_date(e.text, pub, ahead=ahead)
         out.append(DateMention(article_id, e.text, e.start_char, e.end_char, sent_of(e.start_char), iso))
     return out
+
+
+#: Words that put the verb they govern in the future ("will be held Thursday", "is scheduled to
+#: appear Friday", "is due in court Monday").
+_FUTURE_AUX = frozenset({"will", "'ll", "\u2019ll", "shall"})
+_FUTURE_WORDS = frozenset({"scheduled", "expected", "due", "planned", "set"})
+
+
+def _in_future(token: Token) -> bool:
+    """Whether the date at ``token`` belongs to a verb in the future: "a vigil will be held
+    Thursday" is the coming Thursday, not the last one."""
+    head = token
+    for _ in range(4):
+        if head.head is head:
+            break
+        head = head.head
+        if head.lower_ in _FUTURE_WORDS or any(c.dep_ == "aux" and c.lower_ in _FUTURE_AUX for c in head.children):
+            return True
+        if head.pos_ in {"VERB", "AUX"} and head.dep_ not in {"xcomp", "acomp", "pcomp"}:
+            break
+    return False
 
 
 def publication_date(published: str | None) -> date | None:

@@ -263,3 +263,14 @@ def test_extract_dates_without_publication_date_count_from_the_dateline() -> Non
     assert reference_date("Crimes committed on March 11, 2005 -- the day he fled.\nMore.") is None
     for stamp in ("PUBLISHED: WEDNESDAY, MARCH 13, 2013", "Published on 13th March 2013", "Release: 03 / 13 / 2013"):
         assert reference_date(f"Title\n{stamp}\nThe text.") == date(2013, 3, 13), stamp
+
+
+def test_dates_a_weekday_of_a_verb_in_the_future_is_the_coming_one() -> None:
+    # 2010-12-06 is a Monday.
+    text = "Smith was killed Saturday and will be buried Tuesday. He is scheduled to appear in court Friday."
+    an = _analyse(text, published="2010-12-06T10:00:00Z")
+    assert [(d.text, d.date) for d in an.dates] == [
+        ("Saturday", "2010-12-04"),
+        ("Tuesday", "2010-12-07"),
+        ("Friday", "2010-12-10"),
+    ]
