@@ -29,6 +29,7 @@ spaCy's per-article mentions are resolved across the story:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -104,6 +105,13 @@ INSTITUTION_WORDS = {
     "house",
     "court",
 }
+#: Words that end an organisation's or a place's name, never a person's.
+_ORG_WORDS = """prize award awards school university college foundation center centre hospital company inc corp
+group street road avenue park airport bridge hall museum club fund institute church county city times post
+management life"""
+NOT_A_PERSON = INSTITUTION_WORDS | set(_ORG_WORDS.split())
+#: A lone surname shared by several people is the one named at least this many times as often as the others.
+SURNAME_DOMINANCE = 5
 PEOPLE_LIKE = {"PERSON"}
 PLACE_LIKE = {"GPE", "LOC", "FAC"}
 
@@ -177,7 +185,15 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _same_name(a: list[str], b: list[str]) -> bool:
-    return len(a) == len(b) and all(_similar(x, y) for x, y in zip(a, b, strict=True))
+    if len(a) != len(b):
+        return False
+    if len(a) >= 3 and a[1:] == b[1:] and a[0][:3] == b[0][:3]:
+        # The same middle and last names: a first name spelled two ways ("Betty Mae Page" /
+        # "Bettie Mae Page") is one person, though alone "Betty" and "Bettie" are too short to tell.
+        from rapidfuzz.fuzz import ratio
+
+        return ratio(a[0], b[0]) >= 70
+    return all(_similar(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _compatible_types(a: str, b: str) -> bool:
@@ -249,8 +265,10 @@ class EntityIndex:
         may be something else ("their own Oscar at home: their son, Oscar Smith")."""
         people = [g for g in self.groups if len(g["tokens"]) > 1 and group_type(g) == "PERSON"]
         for g in list(self.groups):
-            if len(g["tokens"]) != 1 or g.get("acronym") or group_type(g) != "PERSON":
+            if len(g["tokens"]) != 1 or g.get("acronym"):
                 continue
+            if group_type(g) != "PERSON" and g["tokens"][0] not in census_first_names():
+                continue  # spaCy tags a lone "Bettie" ORG as often as not
             name = g["tokens"][0]
             holders = [p for p in people if p["tokens"][0] == name]
             if len(holders) != 1 or any(_similar(name, p["tokens"][-1]) for p in people):
@@ -283,6 +301,13 @@ class EntityIndex:
             ]
             if len(people) == 1:
                 return people[0]
+            if len(people) > 1:
+                # The story's subject and a relative ("Bettie Page" and her father "Jack Page"):
+                # the surname alone is the one named far more often than everyone else sharing it.
+                counts = sorted((len(g["mentions"]), i) for i, g in enumerate(people))
+                top, rest = counts[-1][0], sum(c for c, _ in counts[:-1])
+                if top >= SURNAME_DOMINANCE * rest:
+                    return people[counts[-1][1]]
             if label == "ORG" and _PLURAL_NAME.fullmatch(toks[0]):
                 # A team or band by its short name: "the Orioles" is the Baltimore Orioles when
                 # the story names one organisation ending so. Plural names only, so the House is
@@ -326,7 +351,7 @@ class EntityIndex:
                 if len(g["tokens"]) > 2
                 and group_type(g) == "PERSON"
                 # The first name as written, not a look-alike: "Erica" is not "Eric" (Allen).
-                and toks[0] == g["tokens"][0]
+                and any(len(f) > 2 and f[0] == toks[0] for f in g.get("forms", ()))
                 and _similar(toks[-1], g["tokens"][-1])
                 and not self._siblings(toks, g)
             ]
@@ -475,11 +500,56 @@ def _initials(toks: list[str]) -> str:
     return "".join(t[0] for t in words) if len(words) >= 2 else ""
 
 
+@functools.cache
+def census_first_names() -> dict[str, str]:
+    """First name -> "m" or "f", where the 1990 US census (the ``names`` package's tables) counts
+    one sex at least ten times as often as the other ("mark" m, "bettie" f; "kim", "jordan" neither)."""
+    import names
+
+    freq: dict[str, dict[str, float]] = {}
+    for sex, table in (("m", "first:male"), ("f", "first:female")):
+        with open(names.FILES[table], encoding="ascii") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 2:
+                    freq.setdefault(parts[0].lower(), {})[sex] = float(parts[1])
+    out: dict[str, str] = {}
+    for name, by_sex in freq.items():
+        m, f = by_sex.get("m", 0.0), by_sex.get("f", 0.0)
+        if m > 0 and m >= 10 * f:
+            out[name] = "m"
+        elif f > 0 and f >= 10 * m:
+            out[name] = "f"
+    return out
+
+
+@functools.cache
+def census_surnames() -> frozenset[str]:
+    """The 88,799 surnames of the 1990 US census (the ``names`` package's table), lower-cased."""
+    import names
+
+    with open(names.FILES["last"], encoding="ascii") as fh:
+        return frozenset(line.split()[0].lower() for line in fh if line.strip())
+
+
+def looks_like_a_person(toks: Sequence[str]) -> bool:
+    """Whether a two- or three-word name reads as a person's whatever spaCy tagged it: a census
+    first name and a census surname, and no word of an organisation or place ("Bettie Page" yes;
+    "Al Jazeera", "Curtis Management Group" no)."""
+    return (
+        2 <= len(toks) <= 3
+        and toks[0] in census_first_names()
+        and toks[-1] in census_surnames()
+        and not set(toks) & NOT_A_PERSON
+    )
+
+
 def group_type(g: dict[str, Any]) -> str:
     """The majority label; PERSON when a third of the mentions say so (the small model often tags people ORG).
 
     A name written in capitals ("KXNW") is never a person; a multi-word name
-    that speaks a quote is one (``EntityIndex.mark_speakers``).
+    that speaks a quote is one (``EntityIndex.mark_speakers``), and so is a name that is not a
+    place's and reads as a person's (:func:`looks_like_a_person`).
     """
     labels: Counter[str] = g["labels"]
     if g.get("acronym"):
@@ -488,7 +558,10 @@ def group_type(g: dict[str, Any]) -> str:
         return "PERSON"
     if labels["PERSON"] * 3 >= sum(labels.values()):
         return "PERSON"
-    return labels.most_common(1)[0][0]
+    top = labels.most_common(1)[0][0]
+    if top not in PLACE_LIKE and looks_like_a_person(g["tokens"]):
+        return "PERSON"  # "Bettie Page", which the small model tags ORG more often than not
+    return top
 
 
 def _plausible(text: str) -> bool:

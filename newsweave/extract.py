@@ -175,8 +175,8 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         and e.text.strip()
         and not _part_of_word(article.text, e.start_char, e.end_char)
         and not _common_nouns(e)
-        for start, end in [_without_stray_title(article.text, e.start_char, e.end_char)]
-        if end > start
+        for start, end in [_last_line(article.text, *_without_stray_title(article.text, e.start_char, e.end_char))]
+        if end > start and not _TIME_OR_ZONE.fullmatch(article.text[start:end].strip())
     ]
     return ArticleAnalysis(
         article=article.id,
@@ -186,6 +186,22 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
         figures=find_figures(article.text, article.id, doc, sent_of),
         dates=find_dates(article.text, article.id, article.published, doc, sent_of),
     )
+
+
+#: Clock times and time zones spaCy tags as names ("8.49pm", "GMT").
+_TIME_OR_ZONE = re.compile(r"\d{1,2}[.:]\d\d\s*[ap]\.?m\.?|GMT|BST|UTC|EST|EDT|CST|CDT|PST|PDT|CET|CEST", re.I)
+
+
+def _last_line(text: str, start: int, end: int) -> tuple[int, int]:
+    """An entity span that runs over a line break keeps its last line: the line before is a
+    heading ("Media Mogul" + "Page, who …" had made "Mogul Page")."""
+    cut = text.rfind("\n", start, end)
+    if cut < 0:
+        return start, end
+    start = cut + 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
 
 
 def _title_case_headline(text: str, title: str) -> int:

@@ -25,14 +25,13 @@ last person with that title.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .entities import INSTITUTION_WORDS, key_tokens
+from .entities import census_first_names, key_tokens, looks_like_a_person
 from .models import EntityMention, Quote, Sentence
 
 if TYPE_CHECKING:
@@ -593,52 +592,24 @@ _MALE_ROLES = """actor husband father son brother widower grandfather spokesman 
 businessman king prince man boy boyfriend"""
 _ROLE_GENDER = {**dict.fromkeys(_FEMALE_ROLES.split(), "f"), **dict.fromkeys(_MALE_ROLES.split(), "m")}
 _ROLE_BEFORE = re.compile(r"\b([a-z]+),?\s+$")
-#: Words that end an organisation's or a place's name, never a person's.
-_ORG_WORDS = """prize award awards school university college foundation center centre hospital company inc corp
-group street road avenue park airport bridge hall museum club fund institute church county city times post"""
-_NOT_A_PERSON = INSTITUTION_WORDS | set(_ORG_WORDS.split())
-
-
-@functools.cache
-def census_first_names() -> dict[str, str]:
-    """First name -> "m" or "f", where the 1990 US census (the ``names`` package's tables) counts
-    one sex at least ten times as often as the other ("mark" m, "bettie" f; "kim", "jordan" neither)."""
-    import names
-
-    freq: dict[str, dict[str, float]] = {}
-    for sex, table in (("m", "first:male"), ("f", "first:female")):
-        with open(names.FILES[table], encoding="ascii") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) >= 2:
-                    freq.setdefault(parts[0].lower(), {})[sex] = float(parts[1])
-    out: dict[str, str] = {}
-    for name, by_sex in freq.items():
-        m, f = by_sex.get("m", 0.0), by_sex.get("f", 0.0)
-        if m > 0 and m >= 10 * f:
-            out[name] = "m"
-        elif f > 0 and f >= 10 * m:
-            out[name] = "f"
-    return out
 
 
 def people_of(text: str, entities: Sequence[EntityMention]) -> list[EntityMention]:
     """The article's people, by position: spaCy's PERSON mentions, and a two- or three-word name
-    that spaCy tagged otherwise but that starts with a census first name ("Bettie Mae Page" as ORG).
+    that spaCy tagged otherwise but that reads as a person's (``entities.looks_like_a_person``:
+    "Bettie Mae Page" as ORG).
 
     A person's surname where spaCy tagged nothing ("Page later said") is not added: tried, it
     fixed three "he"/"she" speakers in five ECB+ stories and broke two, where a witness's
     "he testified" followed a sentence about the accused."""
-    first_names = census_first_names()
     people: list[EntityMention] = []
     for e in entities:
         toks = key_tokens(e.text)
         if e.label == "PERSON":
             people.append(e)
         elif (
-            2 <= len(toks) <= 3
-            and toks[0] in first_names
-            and not set(toks) & _NOT_A_PERSON
+            e.label not in {"GPE", "LOC", "FAC"}
+            and looks_like_a_person(toks)
             and all(w[:1].isupper() for w in e.text.split()[-len(toks) :])
         ):
             people.append(dataclasses.replace(e, label="PERSON"))

@@ -205,3 +205,27 @@ def test_entities_a_team_by_its_short_name_is_the_team() -> None:
     assert "Orioles" not in by_name
     assert by_name["House"]["articles"] == ["b"] and by_name["White House"]["mentions"] == 1
     assert by_name["Giants"]["mentions"] == 1
+
+
+def test_entities_a_persons_name_spacy_tags_org_is_a_person_and_takes_her_surname() -> None:
+    ents = _entities(
+        [
+            _ent("a", "Bettie Mae Page", "ORG"),
+            _ent("b", "Betty Mae Page", "PERSON"),  # the first name spelled another way
+            _ent("c", "Bettie Page", "ORG"),
+            _ent("c", "Jack Page"),  # her father, named once
+            *[_ent(x, "Bettie Page", "ORG") for x in "defgh"],
+            *[_ent(x, "Page") for x in "cdefgh"],
+            _ent("d", "Al Jazeera", "ORG"),  # a first name, but no surname: not a person
+        ]
+    )
+    by_name = {e["name"]: e for e in ents}
+    page = next(e for e in ents if "Page" in e["aliases"])
+    assert page["type"] == "PERSON" and {"Bettie Page", "Bettie Mae Page"} <= {page["name"], *page["aliases"]}
+    assert page["mentions"] == 14 and by_name["Jack Page"]["mentions"] == 1
+    assert by_name["Al Jazeera"]["type"] == "ORG"
+
+
+def test_entities_a_surname_two_people_share_stays_apart_unless_one_dominates() -> None:
+    ents = _entities([_ent("a", "Jo Weitz"), _ent("b", "Ann Weitz"), _ent("c", "Weitz")])
+    assert {e["name"] for e in ents} == {"Jo Weitz", "Ann Weitz", "Weitz"}
