@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -326,24 +327,25 @@ def test_align_credit_lines_are_not_facts_but_sentences_starting_with_by_are() -
     assert [f["text"] for f in facts] == [news[0]]
 
 
+def _grouped(texts: list[str], gram: list[list[float]], **settings: Any) -> list[list[str]]:
+    """The facts (as article lists) of one sentence per article ("a", "b", …) whose embeddings
+    have the cosines ``gram``, aligned with ``settings``."""
+    sents = [Sentence(a, 0, 0, len(t), t) for a, t in zip("abcdefgh", texts, strict=False)]
+    ans = [ArticleAnalysis(s.article, sentences=[s]) for s in sents]
+    vecs = np.linalg.cholesky(np.array(gram)).astype(np.float32)
+    facts = SimilarityAligner(HashingEmbedder(), **settings).facts(sents, vecs, ans, [], EntityIndex([]), {})
+    return sorted(sorted(e["article"] for e in f["evidence"]) for f in facts)
+
+
 def test_align_facts_shared_rare_words_link_what_the_embedding_only_finds_related() -> None:
     texts = [
         "Iran has warned of harsh retaliation after the strike near the airport.",
         "The supreme leader warned that harsh retaliation is waiting.",
         "Schools in the capital stayed open on Monday morning.",
     ]
-    sents = [Sentence(a, 0, 0, len(t), t) for a, t in zip("abc", texts, strict=True)]
-    ans = [ArticleAnalysis(s.article, sentences=[s]) for s in sents]
-    gram = np.array([[1.0, 0.6, 0.3], [0.6, 1.0, 0.3], [0.3, 0.3, 1.0]])  # the embedding: related, not the same
-    vecs = np.linalg.cholesky(gram).astype(np.float32)
-
-    def grouped(weight: float) -> list[list[str]]:
-        aligner = SimilarityAligner(HashingEmbedder(), lexical_weight=weight)
-        facts = aligner.facts(sents, vecs, ans, [], EntityIndex([]), {})
-        return sorted(sorted(e["article"] for e in f["evidence"]) for f in facts)
-
-    assert grouped(0.6) == [["a", "b"], ["c"]]
-    assert grouped(0.0) == [["a"], ["b"], ["c"]]
+    gram = [[1.0, 0.6, 0.3], [0.6, 1.0, 0.3], [0.3, 0.3, 1.0]]  # the embedding: related, not the same
+    assert _grouped(texts, gram, lexical_weight=0.6) == [["a", "b"], ["c"]]
+    assert _grouped(texts, gram, lexical_weight=0.0) == [["a"], ["b"], ["c"]]
 
 
 def test_align_facts_figures_the_figure_stage_kept_apart_keep_their_sentences_apart() -> None:
@@ -409,18 +411,9 @@ def test_align_facts_two_claims_do_not_chain_through_one_sentence_alike_to_both(
         "Rain delayed kickoff by an hour before the striker scored.",
         "The club confirmed the coach will leave next season.",
     ]
-    sents = [Sentence(a, 0, 0, len(t), t) for a, t in zip("abc", texts, strict=True)]
-    ans = [ArticleAnalysis(s.article, sentences=[s]) for s in sents]
-    gram = np.array([[1.0, 0.78, 0.3], [0.78, 1.0, 0.77], [0.3, 0.77, 1.0]])  # b is alike to a and to c
-    vecs = np.linalg.cholesky(gram).astype(np.float32)
-
-    def grouped(floor: float | None) -> list[list[str]]:
-        aligner = SimilarityAligner(HashingEmbedder(), lexical_weight=0.0, group_floor=floor)
-        facts = aligner.facts(sents, vecs, ans, [], EntityIndex([]), {})
-        return sorted(sorted(e["article"] for e in f["evidence"]) for f in facts)
-
-    assert grouped(None) == [["a", "b", "c"]]  # single link: a ~ b ~ c
-    assert grouped(0.6) == [["a", "b"], ["c"]]  # c is alike to b only: (0.77 + 0.3) / 2 < 0.6
+    gram = [[1.0, 0.78, 0.3], [0.78, 1.0, 0.77], [0.3, 0.77, 1.0]]  # b is alike to a and to c
+    assert _grouped(texts, gram, lexical_weight=0.0, group_floor=None) == [["a", "b", "c"]]  # single link
+    assert _grouped(texts, gram, lexical_weight=0.0, group_floor=0.6) == [["a", "b"], ["c"]]  # (0.77 + 0.3) / 2 < 0.6
 
 
 def test_align_figures_two_peoples_numbers_are_two_things() -> None:
