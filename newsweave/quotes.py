@@ -256,11 +256,11 @@ def find_quotes(
         speaker = _after(text, doc, sp, persons, pronoun)
         if speaker is None:
             speaker = _before_in_sentence(doc, sp.open, persons, text, pronoun)
-        # A quote that opens its sentence goes on speaking, or speaks for the reporting verb just
-        # before; a few words quoted inside another sentence ("Police are treating the fire as
-        # "suspicious".") are that sentence's, not the previous speaker's (unless the previous
-        # quote stands in the same sentence) nor a verb's in the sentence before.
-        opens = not sentences or sp.open <= sentences[sent].start + 1
+        # A quote goes on speaking for the previous speaker, or for the reporting verb just before,
+        # unless it is a few words that its own sentence ascribes to someone: "Police are treating
+        # the fire as "suspicious"", "Playboy named her "the model of the century"", "… according
+        # to her bio" (``_DESIGNATES``). A quote that opens its sentence always may.
+        opens = not sentences or sp.open <= sentences[sent].start + 1 or not _designates(sentences[sent].text)
         if speaker is None and prev is not None and prev_speaker:
             continues = prev.open_ended and sp.paragraph == prev.paragraph + 1
             if continues or (sp.paragraph == prev.paragraph and (opens or sent == prev_sent)):
@@ -276,6 +276,22 @@ def find_quotes(
         )
         prev, prev_speaker, prev_sent = sp, speaker, sent
     return _acting_officials(text, out, {p.text for p in persons})
+
+
+#: Verbs by which a sentence ascribes the words it quotes to its own subject or agent: "treated
+#: by police as", "dismissed the incident as", "named her", "according to".
+_DESIGNATES = re.compile(
+    r"\b(?:call(?:s|ed|ing)?|nam(?:es|ed|ing)|describ(?:es|ed|ing)|dubb(?:ed|ing)|dubs|label(?:s|led|ed|ling|ing)?"
+    r"|brand(?:s|ed|ing)|term(?:s|ed|ing)|dismiss(?:es|ed|ing)|treat(?:s|ed|ing)|hail(?:s|ed|ing)|characteri[sz](?:es|ed|ing)"
+    r"|plac(?:es|ed|ing)|rank(?:s|ed|ing)|indict(?:s|ed|ing)|charg(?:es|ed|ing)|according\s+to)\b",
+    re.I,
+)
+
+
+def _designates(sentence: str) -> bool:
+    """Whether a sentence ascribes the words it quotes to someone of its own (``_DESIGNATES``,
+    outside its quotes)."""
+    return bool(_DESIGNATES.search(" ".join(_MARK.split(sentence)[::2])))
 
 
 def _acting_officials(text: str, quotes: list[Quote], people: set[str]) -> list[Quote]:

@@ -197,3 +197,14 @@ def test_quotes_inverted_and_institutional_speakers_spacy_did_not_tag() -> None:
     assert speakers["She liked the sea."] == "Yeager"
     assert speakers["I am ready to fight again"] == "Klitschko"
     assert speakers["acted to stop a flood."] != "council"  # the object clause's subject is no speaker
+
+
+def test_quotes_a_partial_quote_continues_the_previous_speaker_unless_its_sentence_ascribes_it() -> None:
+    text = (
+        '"There is nothing heroic about it," said commentator Paul Brannock.\n'
+        'Dorn "disgraced himself and his office."\n'
+        'Press secretary Ron Zeller dismissed the incident as "a third-rate burglary."'
+    )
+    speakers = _speakers(text)
+    assert speakers["disgraced himself and his office."] == "Paul Brannock"  # Brannock goes on
+    assert speakers["a third-rate burglary."] != "Paul Brannock"  # Zeller's words, not Brannock's
