@@ -265,7 +265,7 @@ def find_quotes(
             continues = prev.open_ended and sp.paragraph == prev.paragraph + 1
             if continues or (sp.paragraph == prev.paragraph and (opens or sent == prev_sent)):
                 speaker = prev_speaker
-        for back in (1, 2):  # a reporting verb in one of the two sentences before a quote opening its own
+        for back in (1, 2):  # a reporting verb in one of the two sentences before (see `opens`)
             if speaker is None and sent - back >= 0 and opens:
                 ps = sentences[sent - back]
                 if ps.end <= sp.open:
