@@ -573,7 +573,8 @@ def _stamp(sentence: Sentence, mention: DateMention) -> bool:
 
 
 def timeline(analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
-    """Dated events: sentences with a day-level date, merged across articles when they state one fact.
+    """Dated events: sentences with a day-level date outside quotes, merged across articles when
+    they state one fact.
 
     Dates that could not be resolved (no publication date to anchor "on Friday")
     keep ``date: null`` and their ``expression``, after the dated ones, unless
@@ -592,6 +593,8 @@ def timeline(analyses: Sequence[ArticleAnalysis], facts: Sequence[dict[str, Any]
         s = sents[d.sentence]
         if _stamp(s, d):
             continue
+        if any(q.start <= d.start and d.end <= q.end for q in an.quotes):
+            continue  # a speaker's "today" ("We will win today," he said) dates words, not an event
         fact = fact_of.get((s.article, s.index))
         day = day_named(d.text)
         if fact is not None and day:

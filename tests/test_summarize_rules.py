@@ -177,3 +177,19 @@ def test_summary_headlines_and_filing_stamps_left_in_the_text_do_not_stand_alone
     assert not stands_alone("Friday, Sep 10, 2010 | Updated 9:28 AM EDT")
     assert stands_alone("Trial Begins for Kraft Shooting Suspect, the Judge Ruled on Friday.")  # a sentence
     assert stands_alone("The trial of the Kraft shooting suspect began on Monday")  # no full stop, but prose
+
+
+def test_summarize_timeline_a_date_inside_a_quote_is_no_event() -> None:
+    from newsweave.models import Quote
+
+    said = '"It was fun today, coming back like that," Charles said.'
+    done = "The Colts won the game on Sunday."
+    quoted = ArticleAnalysis(
+        "a",
+        sentences=[Sentence("a", 0, 0, len(said), said)],
+        dates=[DateMention("a", "today", 12, 17, 0, "2012-12-23")],
+        quotes=[Quote("a", said[1:37], 1, 37, "Charles", 0, said[:38])],
+    )
+    sunday = DateMention("b", "Sunday", 26, 32, 0, "2012-12-23")
+    plain = ArticleAnalysis("b", sentences=[Sentence("b", 0, 0, len(done), done)], dates=[sunday])
+    assert [e["text"] for e in timeline([quoted, plain])] == [done]
