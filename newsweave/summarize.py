@@ -113,6 +113,7 @@ _STOP = frozenset(
 )
 
 
+_SPEAKER_PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
 _QUOTE_TAIL = re.compile(r'[.!?,]["\u201d\u2019]\W*$')
 
 
@@ -149,7 +150,10 @@ def stands_alone(text: str) -> bool:
         return False
     if t.endswith(":"):
         return False  # a lead-in to what follows ("Here is what we know:")
-    return len(words_outside_quotes(t)) >= 2  # '“…,” Trump said.' names its speaker
+    outside = words_outside_quotes(t)
+    if t[:1] in "\"\u201c'\u2018" and outside and outside[0].lower() in _SPEAKER_PRONOUNS:
+        return False  # '"…," he said.': who "he" is, an earlier sentence said
+    return len(outside) >= 2  # '“…,” Trump said.' names its speaker
 
 
 def content_words(text: str) -> list[str]:

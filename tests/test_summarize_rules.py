@@ -193,3 +193,9 @@ def test_summarize_timeline_a_date_inside_a_quote_is_no_event() -> None:
     sunday = DateMention("b", "Sunday", 26, 32, 0, "2012-12-23")
     plain = ArticleAnalysis("b", sentences=[Sentence("b", 0, 0, len(done), done)], dates=[sunday])
     assert [e["text"] for e in timeline([quoted, plain])] == [done]
+
+
+def test_summary_a_quote_said_by_he_or_she_does_not_stand_alone() -> None:
+    assert not stands_alone('"This flaw is being exploited every day," he said.')
+    assert not stands_alone("\u201cWe won,\u201d she told reporters on Friday.")
+    assert stands_alone('"We won," Coach Dana Reyes said.')
