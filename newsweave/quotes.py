@@ -254,6 +254,9 @@ def find_quotes(
             return _antecedent(doc, persons, since, at, recent, genders.get(word))
 
         speaker = _after(text, doc, sp, persons, pronoun)
+        if speaker is None:  # a transcript's turn: 'Haldeman: "Yes, sir."' on a line of its own
+            turn = _TURN.match(text, text.rfind("\n", 0, sp.open) + 1, sp.open + 1)
+            speaker = turn.group(1) if turn and turn.end() == sp.open + 1 else None
         if speaker is None:
             speaker = _before_in_sentence(doc, sp.open, persons, text, pronoun)
         # A quote goes on speaking for the previous speaker, or for the reporting verb just before,
@@ -276,6 +279,10 @@ def find_quotes(
         )
         prev, prev_speaker, prev_sent = sp, speaker, sent
     return _acting_officials(text, out, {p.text for p in persons})
+
+
+#: A line that opens with a name and a colon before its quote (a transcript's or Q&A's turn).
+_TURN = re.compile(r"\s*([A-Z][\w.'\u2019-]+(?:\s+[A-Z][\w.'\u2019-]+){0,3})\s*:\s*[\"\u201c]")
 
 
 #: Verbs by which a sentence ascribes the words it quotes to its own subject or agent: "treated

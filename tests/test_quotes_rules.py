@@ -208,3 +208,8 @@ def test_quotes_a_partial_quote_continues_the_previous_speaker_unless_its_senten
     speakers = _speakers(text)
     assert speakers["disgraced himself and his office."] == "Paul Brannock"  # Brannock goes on
     assert speakers["a third-rate burglary."] != "Paul Brannock"  # Zeller's words, not Brannock's
+
+
+def test_quotes_a_transcript_turn_names_its_speaker() -> None:
+    text = 'The tapes caught the talk.\nVane asks: "Is it somebody from the agency?"\nHalden: "Yes, sir. Mark Fell."'
+    assert _speakers(text)["Yes, sir. Mark Fell."] == "Halden"
