@@ -211,12 +211,16 @@ def _title_case_headline(text: str, title: str) -> int:
     line that is not the headline (a credit line: "Video report by … Robert Moore") is read."""
     first = text.lstrip()
     line = first.split("\n", 1)[0]
-    if "\n" not in first or not title.strip() or line.strip() != title.strip():
-        return 0
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", line) if len(w) > 3]
-    if len(words) < 3 or sum(w[0].isupper() for w in words) < 0.8 * len(words):
+    if "\n" not in first or not title.strip() or line.strip() != title.strip() or not title_case(line):
         return 0
     return len(text) - len(first) + len(line)
+
+
+def title_case(text: str) -> bool:
+    """Whether a line is written in Title Case: at least three words of four letters or more,
+    four in five of them capitalised ("Gunman Kills L. A. Deputy on Gang Duty")."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", text) if len(w) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
 
 
 _STREET = re.compile(r"\s(?:Ave|Avenue|Street|St|Blvd|Boulevard|Road|Rd|Highway|Parkway)\.?$")  # not Lane: Diane Lane

@@ -43,6 +43,7 @@ import numpy as np
 
 from .align import is_credit, is_question, words_outside_quotes
 from .dates import day_named, is_date_line, is_event_date, is_stamp
+from .extract import title_case
 from .models import Article, ArticleAnalysis, DateMention, Sentence
 
 #: Prior feature weights, in the order of ``FEATURES``; chosen on NeuS train (docs/analysis.md).
@@ -130,8 +131,7 @@ def is_headline(text: str) -> bool:
     """A headline left in the text ("Trial Begins for Kraft Shooting Suspect"): most words of
     four letters or more capitalised, and no full stop, question or exclamation mark at the end."""
     t = text.strip().rstrip("\"\u201d\u2019')")
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", t) if len(w) > 3]
-    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words) and t[-1:] not in ".!?"
+    return title_case(t) and t[-1:] not in ".!?"
 
 
 def stands_alone(text: str) -> bool:
