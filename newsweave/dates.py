@@ -171,10 +171,11 @@ _FULL_DATE = re.compile(
 
 
 #: Words a date stamp line may carry besides the date ("Posted: Apr 02, 2009 11:06 PM CEST").
+#: Time zones written after a clock time ("11:18 PM EDT"); spaCy tags some of them as names.
+TIME_ZONES = ("est", "edt", "cst", "cdt", "pst", "pdt", "gmt", "bst", "utc", "cet", "cest")
 _STAMP_WORDS = frozenset(
-    "on posted updated published release released last modified at am pm by et ct mt pt est edt cst cdt pst pdt "  # noqa: SIM905
-    "gmt bst utc cet cest ist".split()
-)
+    "on posted updated published release released last modified at am pm by et ct mt pt ist".split()  # noqa: SIM905
+) | frozenset(TIME_ZONES)
 
 
 def is_stamp(rest: str) -> bool:

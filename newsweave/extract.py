@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .dates import find_dates
+from .dates import TIME_ZONES, find_dates
 from .embed import usable_cpus
 from .figures import find_figures
 from .models import Article, ArticleAnalysis, EntityMention, Sentence
@@ -189,7 +189,7 @@ def analyse_doc(article: Article, doc: Doc) -> ArticleAnalysis:
 
 
 #: Clock times and time zones spaCy tags as names ("8.49pm", "GMT").
-_TIME_OR_ZONE = re.compile(r"\d{1,2}[.:]\d\d\s*[ap]\.?m\.?|GMT|BST|UTC|EST|EDT|CST|CDT|PST|PDT|CET|CEST", re.I)
+_TIME_OR_ZONE = re.compile(r"\d{1,2}[.:]\d\d\s*[ap]\.?m\.?|" + "|".join(TIME_ZONES), re.I)
 
 
 def _last_line(text: str, start: int, end: int) -> tuple[int, int]:
