@@ -305,6 +305,7 @@ def sentence_people(
     that names nobody but says "he" or "she" is about the people of the last sentence that named
     someone ("Pierre Thomas started. He has two touchdowns.")."""
     out: dict[tuple[str, int], set[str]] = {}
+    named: dict[str, str] = {}  # surface -> entity: a lookup scans every entity, and "Page" comes 76 times
     for an in analyses:
         text = texts.get(an.article, "")
         for e in an.entities:
@@ -313,7 +314,9 @@ def sentence_people(
             after, before = text[e.end : e.end + 40], text[max(0, e.start - 40) : e.start]
             if _CITED_AFTER.match(after) or _CITED_BEFORE.search(before):
                 continue
-            out.setdefault((e.article, e.sentence), set()).add(index.lookup(e.text) or e.text)
+            if e.text not in named:
+                named[e.text] = index.lookup(e.text) or e.text
+            out.setdefault((e.article, e.sentence), set()).add(named[e.text])
         last: set[str] = set()
         for s in an.sentences:
             own = out.get((an.article, s.index))
